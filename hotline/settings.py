@@ -95,7 +95,7 @@ class Settings:
 
     @property
     def effective_database_url(self) -> str:
-        """HOTLINE_DATABASE_URL (keeps a password out of files), the setting, or SQLite in data_dir."""
+        """HOTLINE_DATABASE_URL (keeps passwords out of files), the setting, or SQLite."""
         from_env = os.environ.get("HOTLINE_DATABASE_URL", "")
         return from_env or self.database_url or f"sqlite:///{self.data_path / 'hotline.db'}"
 

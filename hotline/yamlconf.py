@@ -60,13 +60,14 @@ class Located:
         return ConfigIssue(self.file, self.line_of(*path), zh, en)
 
 
-def _convert(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: str,
-             loader: yaml.SafeLoader) -> Any:
+def _convert(
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: str, loader: yaml.SafeLoader
+) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct_scalar(key_node, file, loader)
             if not isinstance(key, str | int):
                 raise ConfigError(
                     [
@@ -94,8 +95,25 @@ def _convert(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: st
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(child, (*path, i), lines, file, loader) for i, child in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+        return [
+            _convert(child, (*path, i), lines, file, loader) for i, child in enumerate(node.value)
+        ]
+    return _construct_scalar(node, file, loader)
+
+
+def _construct_scalar(node: yaml.Node, file: str, loader: yaml.SafeLoader) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, yaml.constructor.ConstructorError) as exc:
+        # e.g. an impossible date such as 2027-02-30, which PyYAML reports without a line
+        line = node.start_mark.line + 1
+        if node.tag.endswith(":timestamp"):
+            issue = ConfigIssue(
+                file, line, f"无效的日期: {node.value}", f"invalid date: {node.value}"
+            )
+        else:
+            issue = ConfigIssue(file, line, f"无法识别的值: {node.value}", f"invalid value: {exc}")
+        raise ConfigError([issue]) from exc
 
 
 def parse_yaml(text: str, file: str) -> Located:

@@ -62,3 +62,8 @@ def test_secret_never_shows_itself() -> None:
     secret = Secret("hunter2-very-secret")
     assert "hunter2" not in repr(secret) and "hunter2" not in str(secret) and "hunter2" not in f"{secret}"
     assert secret.reveal() == "hunter2-very-secret"
+
+
+def test_impossible_date_cites_its_line() -> None:
+    with pytest.raises(ConfigError, match="h.yaml:2: 无效的日期: 2027-02-30"):
+        parse_yaml("a: 2027-02-01\nb: 2027-02-30\n", "h.yaml")
