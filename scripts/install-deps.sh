@@ -16,6 +16,7 @@ PACKAGES=(
   postgresql         # tickets on PostgreSQL in tests
   chromium           # the agent desk in browser tests
   chromium-driver
+  fonts-wqy-microhei # Chinese glyphs in the desk's screenshots
   docker-compose     # checks docker/compose.yaml without a Docker engine
 )
 
