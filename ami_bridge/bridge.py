@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +42,7 @@ class AmiStatus:
     connects: int
     events: int
     junk: int
-    asterisk_version: str | None
+    ami_protocol_version: str | None
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class AmiBridge:
             connects=self._connects,
             events=self._events,
             junk=self._junk,
-            asterisk_version=self._version,
+            ami_protocol_version=self._version,
         )
 
     async def wait_up(self, timeout: float) -> None:
@@ -159,10 +159,13 @@ class AmiBridge:
             forgetable_actions=("ping", "login", "coreshowchannels", "queuestatus"),
         )
         self._manager = manager
-        await asyncio.wait_for(manager.connect(), self._settings.connect_timeout)
-        await self._login(manager)
+        async with _step("connect"):
+            await asyncio.wait_for(manager.connect(), self._settings.connect_timeout)
+        async with _step("login"):
+            await self._login(manager)
         self._connects += 1
-        await self._resync()
+        async with _step("resync"):
+            await self._resync()
         self._set_state("up", None)
         self._up.set()
         self._bus.publish(BridgeUp(self._wall()))
@@ -256,7 +259,13 @@ class AmiBridge:
         if manager is None:
             return
         manager.close()
-        # Actions still waiting will never be answered on this connection.
+        self._fail_pending()
+
+    def _fail_pending(self) -> None:
+        """Actions still waiting will never be answered on this connection: fail them now."""
+        manager = self._manager
+        if manager is None:
+            return
         while manager.awaiting_actions:
             action = manager.awaiting_actions.popleft()
             if not action.future.done():
@@ -306,6 +315,15 @@ class AmiBridge:
             "down", f"connection lost: {exc}" if exc else "connection closed by Asterisk"
         )
         self._lost.set()
+
+
+@contextlib.asynccontextmanager
+async def _step(name: str) -> AsyncIterator[None]:
+    """Name the step a timeout happened in: a bare TimeoutError says nothing in a log."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise TimeoutError(f"{name} timed out") from exc
 
 
 def _raw_list(reply: Any) -> list[AmiMessage]:

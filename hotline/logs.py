@@ -50,3 +50,6 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries that narrate their start-up at INFO/DEBUG: keep their warnings only.
+    for noisy in ("jieba", "alembic.runtime.plugins", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -294,6 +294,21 @@ class TicketStore:
                              before=None, after=str(rel)))
         return rec
 
+    def record_event(self, number: str, field: str, value: Any, who: str) -> AuditEntry:
+        """Note something that happened to the ticket outside its own fields (a 110
+        outcome, a transfer result) in its audit trail."""
+        now = self._clock()
+        with self._write() as s, s.begin():
+            ticket = self._locked(s, number)
+            entry = AuditEntry(ticket_id=ticket.id, who=who, at=now, field=field,
+                               before=None, after=value)
+            s.add(entry)
+            ticket.updated_at = now
+        return entry
+
+    def events(self, number: str, field: str) -> list[AuditEntry]:
+        return [e for e in self.audit_trail(number) if e.field == field]
+
     def refresh_estimated_deadlines(self, who: str = "calendar") -> list[str]:
         """Recompute the deadlines guessed on weekdays, once the calendar knows their year.
 
