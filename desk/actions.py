@@ -12,14 +12,16 @@ Dialplan the desk relies on (installed with the sandbox configuration):
 
 from __future__ import annotations
 
+from hotline.asterisk_config import queue_of_line
+
 PAUSE_REASON_WRAPUP = "话后处理"
 
 
-def queue_add(queue: str, interface: str, member_name: str) -> dict[str, str]:
+def queue_add(line: str, interface: str, member_name: str) -> dict[str, str]:
     # StateInterface lets app_queue see the phone busy on other calls (with ringinuse=no).
     return {
         "Action": "QueueAdd",
-        "Queue": queue,
+        "Queue": queue_of_line(line),
         "Interface": interface,
         "MemberName": member_name,
         "StateInterface": interface,
@@ -27,8 +29,8 @@ def queue_add(queue: str, interface: str, member_name: str) -> dict[str, str]:
     }
 
 
-def queue_remove(queue: str, interface: str) -> dict[str, str]:
-    return {"Action": "QueueRemove", "Queue": queue, "Interface": interface}
+def queue_remove(line: str, interface: str) -> dict[str, str]:
+    return {"Action": "QueueRemove", "Queue": queue_of_line(line), "Interface": interface}
 
 
 def queue_pause(interface: str, paused: bool, reason: str = "") -> dict[str, str]:

@@ -86,11 +86,17 @@ class AgentState:
         return "free" if self.lines else "offline"
 
 
-async def send_checked(ami: AmiActionPort, action: Mapping[str, str]) -> None:
+async def send_checked(ami: AmiActionPort, action: Mapping[str, str],
+                       already_done: str = "") -> None:
+    """Send an AMI action; a refusal is an error unless its message says `already_done`
+    (a desk reopened after a crash finds the agent still in the queue: that is fine)."""
     try:
         reply = await ami.send_action(action)
     except (ConnectionError, OSError, TimeoutError) as exc:
         raise AmiActionFailed("与交换机的连接中断,操作未执行") from exc
+    message = str(reply.get("Message", ""))
+    if already_done and already_done.lower() in message.lower():
+        return
     if str(reply.get("Response", "")).lower() != "success":
         log.warning("AMI %s refused: %s", action.get("Action"), reply.get("Message", ""))
         raise AmiActionFailed(f"交换机拒绝了操作: {reply.get('Message', '未知原因')}")
@@ -152,7 +158,8 @@ class AgentService:
                 "line-not-allowed", f"您未被授权接听 {LINE_NAMES_ZH.get(line, line)}", 403
             )
         st = self.state(user)
-        await send_checked(self._ami, actions.queue_add(line, user.endpoint, user.name))
+        await send_checked(self._ami, actions.queue_add(line, user.endpoint, user.name),
+                           already_done="Already there")
         st.lines.add(line)
         self._changed(st)
         return st
@@ -160,7 +167,8 @@ class AgentService:
     async def logout_line(self, user: User, line: str) -> AgentState:
         st = self.state(user)
         if line in st.lines:
-            await send_checked(self._ami, actions.queue_remove(line, user.endpoint))
+            await send_checked(self._ami, actions.queue_remove(line, user.endpoint),
+                               already_done="Not there")
             st.lines.discard(line)
             self._changed(st)
         return st

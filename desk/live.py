@@ -10,6 +10,7 @@ from typing import Any
 
 from ami_bridge import events as ev
 from desk.ports import LINE_NAMES_ZH, Clock, IvrCallEnded, SpeechPartial
+from hotline.asterisk_config import line_of_queue
 from hotline.logs import mask_phone
 
 MAX_IVR_CALLS = 500  # bounds memory if end events are lost
@@ -41,7 +42,7 @@ class LiveBoard:
 
     def queue_join(self, e: ev.QueueCallerJoin) -> None:
         self._waiting[e.linkedid] = Waiting(
-            e.linkedid, e.queue, mask_phone(e.caller_num), self._clock.monotonic()
+            e.linkedid, line_of_queue(e.queue), mask_phone(e.caller_num), self._clock.monotonic()
         )
         # A caller who joins a queue has left the IVR.
         self._ivr.pop(e.linkedid, None)

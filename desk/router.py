@@ -14,6 +14,7 @@ from desk.metrics import DeskMetrics
 from desk.notifier import Notifier
 from desk.ports import Clock, IvrCallEnded, SpeechPartial
 from desk.screenpop import PendingPops, PopService
+from hotline.asterisk_config import line_of_queue
 from hotline.bus import Subscription
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,14 @@ class EventRouter:
         elif isinstance(event, ev.HotlineVars):
             self._pops.remember_vars(event)
         elif isinstance(event, ev.QueueCallerJoin):
-            self._metrics.calls.labels(event.queue).inc()
+            self._metrics.calls.labels(line_of_queue(event.queue)).inc()
             self._live.queue_join(event)
             self._queues_changed()
         elif isinstance(event, ev.QueueCallerLeave):
             self._live.queue_leave(event.linkedid)
             self._queues_changed()
         elif isinstance(event, ev.QueueCallerAbandon):
-            self._metrics.abandoned.labels(event.queue).inc()
+            self._metrics.abandoned.labels(line_of_queue(event.queue)).inc()
             self._live.queue_leave(event.linkedid)
             self._queues_changed()
             self._call_gone(event.linkedid)

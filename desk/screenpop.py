@@ -27,6 +27,7 @@ from desk.notifier import Notifier
 from desk.payloads import history_json, hits_json, ticket_json
 from desk.ports import LINE_NAMES_ZH, Clock, TicketPort, TicketRecord
 from desk.users import User, UserDirectory
+from hotline.asterisk_config import line_of_queue
 from hotline.logs import CallLog
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class PopService:
         user = self._users.by_endpoint(e.interface)
         if user is None:
             return
-        call = ActiveCall(e.linkedid, e.queue, e.channel, e.dest_channel)
+        call = ActiveCall(e.linkedid, line_of_queue(e.queue), e.channel, e.dest_channel)
         self._ringing.setdefault(e.linkedid, set()).add(user.username)
         pop = await self._build(e, user)
         call.ticket_number = pop["ticket"]["number"] if pop["ticket"] else ""
@@ -115,7 +116,7 @@ class PopService:
 
     async def on_connect(self, e: ev.AgentConnect, received: float) -> None:
         user = self._users.by_endpoint(e.interface)
-        self._metrics.queue_wait.labels(e.queue or "unknown").observe(e.hold_time)
+        self._metrics.queue_wait.labels(line_of_queue(e.queue) or "unknown").observe(e.hold_time)
         for other in self._ringing.pop(e.linkedid, set()) - {user.username if user else ""}:
             other_user = self._users.get(other)
             if other_user is not None:
@@ -126,7 +127,7 @@ class PopService:
         pop = self._pops.get(e.linkedid) or await self._build(e, user)
         call = ActiveCall(
             e.linkedid,
-            e.queue,
+            line_of_queue(e.queue),
             e.channel,
             e.dest_channel,
             pop["ticket"]["number"] if pop["ticket"] else "",
@@ -216,8 +217,8 @@ class PopService:
         pop: dict[str, Any] = {
             "type": "pop",
             "linkedid": e.linkedid,
-            "queue": e.queue,
-            "queue_zh": LINE_NAMES_ZH.get(e.queue, e.queue),
+            "queue": line_of_queue(e.queue),
+            "queue_zh": LINE_NAMES_ZH.get(line_of_queue(e.queue), e.queue),
             # The agent on the call sees the full number (see desk.payloads).
             "caller_number": caller,
             "ticket": ticket_json(ticket, reveal_number=True) if ticket else None,

@@ -29,6 +29,16 @@ TEMPLATE_SUFFIXES = (".conf",)
 GENERAL_QUEUE = "general_line"
 
 
+def queue_of_line(line: str) -> str:
+    """The Asterisk queue that serves a line."""
+    return GENERAL_QUEUE if line == "general" else line
+
+
+def line_of_queue(queue: str) -> str:
+    """The line an Asterisk queue serves (what agents and tickets call it)."""
+    return "general" if queue == GENERAL_QUEUE else queue
+
+
 class RenderError(ValueError):
     """A template names a placeholder that has no value, or a value is unsafe."""
 

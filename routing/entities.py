@@ -1,0 +1,266 @@
+"""Entities found in normalised text, each with its span in the transcript.
+
+Values follow the labeled data: phone as digits, amount as integer yuan, date as ISO
+(only a fully spoken date), address and enterprise as the caller's own words with the
+spaces removed (so 魏武新城十五号楼 stays in Chinese numerals, like the ticket form).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from routing.text import Traced
+
+
+@dataclass(frozen=True)
+class Entity:
+    key: str  # phone | address | enterprise | amount | date
+    value: str | int
+    start: int  # offsets into the transcript
+    end: int
+
+
+@dataclass(frozen=True)
+class Places:
+    counties: tuple[str, ...] = ()
+    towns: tuple[str, ...] = ()
+    roads: tuple[str, ...] = ()
+    compounds: tuple[str, ...] = ()
+    landmarks: tuple[str, ...] = ()
+
+    def all_names(self) -> tuple[str, ...]:
+        return self.counties + self.towns + self.roads + self.compounds + self.landmarks
+
+
+_PHONE = re.compile(r"(?<![\d-])(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![\d-])")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?![\d.])")
+_DATE = re.compile(
+    r"(\d{4})年(\d{1,2}|[一二三四五六七八九])月(\d{1,2}|[一二三四五六七八九])[日号]"
+)
+_SMALL = {c: i for i, c in enumerate("零一二三四五六七八九")}
+# 五块钱, 三元, 五块: a single spoken digit followed by the unit. 一块 alone is too often
+# "together" or "a piece" (一块去, 青一块紫一块) to count without 钱 or 元.
+_SMALL_MONEY = re.compile(
+    r"(?<![\d十百千万亿零一二两三四五六七八九])"
+    r"(?:([一二两三四五六七八九])(?:块钱|元)|([二两三四五六七八九])块(?![\d一二三四五六七八九]))"
+)
+# After a number: these units make it something other than money.
+_NOT_MONEY_AFTER = re.compile(
+    r"[多几余来]|[年月日号天岁个次楼层栋幢单元室路米斤两条分秒周倍人家户辆台座间度点%]|小时|平"
+)
+_MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
+_MAGNITUDE = re.compile("[十百千万亿]")
+_SCALES = {"万": 10_000, "千": 1_000, "百": 100, "亿": 100_000_000}
+_SCALE = re.compile("[万千百亿]")
+
+# Characters that never sit inside a place or shop name: pronouns, particles, verbs
+# that introduce a place (在, 住, 到...).
+_NAME = "[^\\W\\d_我你他她们的个这那了是在住和跟给到去从把被就说条段一整]"
+
+
+def _names(words: Iterable[str]) -> str:
+    ordered = sorted(set(words), key=len, reverse=True)
+    return "|".join(re.escape(w) for w in ordered) or "(?!)"
+
+
+def address_pattern(places: Places) -> re.Pattern[str]:
+    counties = _names(places.counties)
+    towns = _names(places.towns)
+    roads = _names(places.roads)
+    compounds = _names(places.compounds)
+    landmarks = _names(places.landmarks)
+    town = f"(?:{towns})"
+    number = "(?:\\d+|[一二三四五六七八九十]+)"
+    # An unlisted town is only taken right after a county: 问街道 / 镇上 are not places.
+    any_town = f"(?:{towns}|{_NAME}{{2,3}}(?:镇|乡|街道)(?!上|里|政府))"
+    one_road = (f"(?:{roads}|{_NAME}{{2,3}}(?<![马公铁网电水思道速])"
+                "(?:大道|路|街(?!道)|巷)(?![灯边况费线面子]))")
+    roads_ = f"(?:{one_road}(?:[和与跟]{one_road})?)"
+    compound = (f"(?:(?:{compounds})(?:小区)?|{_NAME}{{2,4}}(?<![老新大小这那])"
+                "(?:小区|花园|新城|家园|公寓|华府|华庭|花苑|府小区|名苑|公馆|大厦|新村|家属院"
+                "|家属楼|宿舍|苑))")
+    village = f"(?:{_NAME}{{2,3}}(?<![农乡])(?:村|庄|寨|圩)(?:{number}组)?)"
+    community = f"(?:{_NAME}{{2,3}}社区)"
+    landmark = f"(?:(?:{landmarks})[\\d一二三四五六七八九十]*(?:号)?桥?)"
+    # A hospital, school or market only counts after a place that anchors it.
+    facility = (f"(?:{_NAME}{{2,4}}(?:广场|商场|医院|中学|小学|学校|幼儿园|公园|菜市场|市场|超市"
+                "|银行|汽车站|车站|大厦))")
+    building = f"(?:{number}(?:号楼|栋|幢))"
+    unit = f"(?:{number}单元)"
+    room = f"(?:{number}(?:室|号房?)|\\d{{3,4}}(?!\\d))"
+    house_number = f"(?:{number}号(?!楼))"
+    citypart = "(?:城[东南西北]关?|城关)"
+    tail = ("(?:中段|交叉口|交口|十字路口|路口|附近|旁边|对面|门口|[东南西北](?:边|侧|面)"
+            "|往[东南西北](?:边)?|公交站台?|站台|工业园区?|经济开发区|开发区|工业区|加油站"
+            f"|(?:靠近|挨着){_NAME}{{2,5}}?(?=那|这|的|$))")
+    # After a town, a one-character surname village is common: 双沟镇李庄.
+    small_village = f"(?:{_NAME}{{1,2}}(?:庄|集|寨|圩|楼)(?:{number}组)?)"
+    rest = (f"(?:{community}|{village}|{small_village})?(?:{roads_}{house_number}?)?"
+            f"(?:{compound})?(?:{facility})?")
+    anchored = (
+        f"(?:{counties})+(?![^\\W\\d_]{{0,6}}(?:局|委员会|法院|检察院|政府|中心))"
+        f"(?:{any_town}|{citypart})?{rest}"
+        f"|{town}{rest}"
+        f"|{_NAME}{{2,3}}(?:镇|乡)(?={village}|{community}){rest}"
+        f"|{community}(?:{roads_}{house_number}?)?(?:{compound})?"
+        f"|{village}(?:{roads_})?(?:{compound})?"
+        f"|{roads_}{house_number}?(?:{compound})?(?:{facility})?"
+        f"|{compound}"
+        f"|{landmark}"
+    )
+    floor = f"(?:{number}楼(?![下上道梯]))"
+    return re.compile(
+        f"(?:{anchored})(?:{building})?(?:{unit}(?:{room})?)?(?:{floor})?(?:{tail})*"
+    )
+
+
+@dataclass(frozen=True)
+class EnterpriseWords:
+    suffixes: tuple[str, ...]  # 公司 超市 饭店 ...
+    generic: frozenset[str]  # words that name a trade, not a firm: 燃气 物业 服装 ...
+    stop: frozenset[str]  # words that end a name going leftwards: 我 在 是 的 ...
+
+
+class EntityFinder:
+    """Finds entities in normalised text; built once with the place names and shop words."""
+
+    def __init__(self, places: Places, words: EnterpriseWords,
+                 tag: Callable[[str], str | None] = lambda w: None) -> None:
+        self._address = address_pattern(places)
+        self._tag = tag
+        # A city prefix is part of a registered name (亳州市绿源...公司); a county is not.
+        self._counties = frozenset(n for n in places.counties if not n.endswith("市"))
+        self._words = words
+
+    def find(self, text: Traced, transcript: str, tokens: Sequence[str]) -> list[Entity]:
+        found: list[Entity] = []
+        phones = list(self._phones(text))
+        found.extend(phones)
+        taken = [(e.start, e.end) for e in phones]
+        for finder in (self._amount, self._date):
+            entity = finder(text, transcript, taken)
+            if entity is not None:
+                found.append(entity)
+        address = self._address_entity(text, transcript, taken, tokens)
+        if address is not None:
+            found.append(address)
+        enterprise = self._enterprise(text, transcript, tokens)
+        if enterprise is not None:
+            found.append(enterprise)
+        return found
+
+    @staticmethod
+    def _span(text: Traced, a: int, b: int) -> tuple[int, int]:
+        return text.source_span(a, b)
+
+    def _phones(self, text: Traced) -> Iterable[Entity]:
+        for m in _PHONE.finditer(text.text):
+            start, end = self._span(text, *m.span())
+            yield Entity("phone", m.group(0).replace("-", ""), start, end)
+
+    def _amount(self, text: Traced, transcript: str,
+                taken: list[tuple[int, int]]) -> Entity | None:
+        s = text.text
+        for m in _NUMBER.finditer(s):
+            start, end = self._span(text, *m.span())
+            if any(a < end and start < b for a, b in taken):
+                continue
+            spoken = transcript[start:end]
+            # Digits read one by one (一二三一五) are codes, not sums of money.
+            if not (_MAGNITUDE.search(spoken) or spoken.strip().isdigit()):
+                continue
+            after = s[m.end():m.end() + 2]
+            before = s[max(0, m.start() - 3):m.start()]
+            if before.endswith(("第", "百分之", "每")):
+                continue
+            value = int(m.group(0))
+            scale = _SCALE.match(after)
+            if scale is not None and spoken.strip().isdigit():
+                # The recognizer wrote 5万 (digits, then a magnitude character).
+                value *= _SCALES[scale.group(0)]
+                after = s[m.end() + 1:m.end() + 3]
+            money = _MONEY_AFTER.match(after) is not None
+            if not money:
+                if _NOT_MONEY_AFTER.match(after) or value < 100:
+                    continue
+            elif after.startswith("块") and re.match(r"块\d", after):
+                continue
+            return Entity("amount", value, start, end)
+        for m in _SMALL_MONEY.finditer(s):
+            group = 1 if m.group(1) else 2
+            digit = m.group(group)
+            start, end = self._span(text, *m.span(group))
+            return Entity("amount", 2 if digit == "两" else _SMALL[digit], start, end)
+        return None
+
+    def _date(self, text: Traced, transcript: str,
+              taken: list[tuple[int, int]]) -> Entity | None:
+        for m in _DATE.finditer(text.text):
+            year, month, day = (int(g) if g.isdigit() else _SMALL[g] for g in m.groups())
+            try:
+                value = dt.date(year, month, day)
+            except ValueError:
+                continue
+            start, end = self._span(text, *m.span())
+            return Entity("date", value.isoformat(), start, end)
+        return None
+
+    def _address_entity(self, text: Traced, transcript: str, taken: list[tuple[int, int]],
+                        tokens: Sequence[str]) -> Entity | None:
+        # An address starts where a word starts: this keeps 我们 out of 我们康美小区 and
+        # 问 out of 问街道 without listing every word that may come before a place.
+        best: tuple[int, int] | None = None
+        pos = 0
+        for token in tokens:
+            m = self._address.match(text.text, pos)
+            if m is not None and m.end() > m.start() and (
+                    best is None or m.end() - m.start() > best[1] - best[0]):
+                best = m.span()
+            pos += len(token)
+        if best is None:
+            return None
+        start, end = self._span(text, *best)
+        return Entity("address", re.sub(r"\s+", "", transcript[start:end]), start, end)
+
+    def _nounish(self, token: str) -> bool:
+        tag = self._tag(token)
+        return tag is None or tag.startswith("n") or tag in ("j", "nz")
+
+    def _proper(self, token: str) -> bool:
+        """A shop's own name: a word jieba does not know, or a name-like one (nr, nz, ns...)."""
+        tag = self._tag(token)
+        return tag is None or tag in ("nr", "nrt", "nrfg", "nz", "ns", "nt", "j")
+
+    def _enterprise(self, text: Traced, transcript: str,
+                    tokens: Sequence[str]) -> Entity | None:
+        words = self._words
+        offsets: list[int] = []
+        pos = 0
+        for token in tokens:
+            offsets.append(pos)
+            pos += len(token)
+        for i, token in enumerate(tokens):
+            if not token.endswith(words.suffixes):
+                continue
+            j = i
+            while j > 0 and i - j < 3:
+                prev = tokens[j - 1]
+                if (prev in words.stop or prev in self._counties
+                        or not re.fullmatch(r"[^\W\d_]+", prev) or not self._nounish(prev)):
+                    break
+                j -= 1
+            if j == i:
+                continue  # a bare trade word (服装厂, 烟酒店): not a named firm
+            first = tokens[j]
+            if first in words.generic or len(first) < 2 or not self._proper(first):
+                continue
+            if re.search("[了个的是在我你他她这那]", "".join(tokens[j:i + 1])):
+                continue
+            a = offsets[j]
+            b = offsets[i] + len(token)
+            start, end = self._span(text, a, b)
+            return Entity("enterprise", re.sub(r"\s+", "", transcript[start:end]), start, end)
+        return None

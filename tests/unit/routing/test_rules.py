@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routing.config import GENERAL, POLICE, RoutingConfig
+from routing.router import Router
+
+CASES = Path(__file__).resolve().parents[2] / "data" / "routing-cases.txt"
+
+
+def test_ongoing_violence_is_police(rules_router: Router) -> None:
+    d = rules_router.route("我 前夫 现在 就 在 门口 拿 着 刀 踹门")
+    assert d.line == POLICE
+    assert d.explanation.decided_by.startswith("rule:")
+    assert d.sla_days == 1 and d.kind in ("help", "report")
+
+
+def test_past_violence_seeking_help_is_womens_rights(rules_router: Router) -> None:
+    d = rules_router.route(
+        "我 老公 一 喝酒 就 打 我 好几年 了 前天 又 打 了 一回 我 想 申请 保护令")
+    assert d.line == "womens_rights"
+    assert any(r.line == "womens_rights" for r in d.explanation.rules)
+    assert not any(r.line == POLICE for r in d.explanation.rules)
+
+
+def test_escaped_and_asking_for_shelter_is_womens_rights(rules_router: Router) -> None:
+    d = rules_router.route("他 喝 了 酒 打 我 我 现在 跑 出来 了 有 没有 救助 的 地方 住 几天")
+    assert d.line == "womens_rights"
+
+
+def test_fire_risk_is_not_a_fire(rules_router: Router) -> None:
+    d = rules_router.route("建议 物业 装 充电桩 万一 着火 咋办")
+    assert d.line == "property"
+    assert d.kind == "suggestion" and d.sla_days == 7
+
+
+def test_a_high_priority_rule_beats_scores(rules_router: Router) -> None:
+    # Many property words, but an elevator with someone trapped now is an emergency.
+    d = rules_router.route(
+        "电梯 卡住 了 我 被 关 在 里面 快 二十 分钟 了 物业 电话 没人 接 物业 不管")
+    assert d.explanation.line_rule_scores["property"] > d.explanation.line_rule_scores[POLICE]
+    assert d.line == POLICE
+
+
+def test_counter_phrases_lower_a_line(rules_router: Router) -> None:
+    d = rules_router.route("我 是 物业 的 保安 物业 三个月 没 给 我们 发 工资")
+    hits = d.explanation.line_hits["property"]
+    assert any(h.weight < 0 for h in hits)
+    assert d.line == "hr_social_security"
+
+
+def test_praise_and_suggestion_kinds_with_137(rules_router: Router) -> None:
+    praise = rules_router.route("我 想 表扬 一下 小区 物业 的 李 师傅")
+    assert (praise.kind, praise.sla_days) == ("praise", 7)
+    police = rules_router.route("着火 了 快 来人")
+    assert (police.line, police.sla_days) == (POLICE, 1)
+
+
+def test_low_confidence_goes_to_general_flagged(routing_config: RoutingConfig) -> None:
+    from dataclasses import replace
+
+    strict = Router(replace(routing_config, low_confidence=0.99), None)
+    d = strict.route("我 想 问 一下 物业费 的 事")
+    assert d.low_confidence and d.line == GENERAL and d.suggested_line == "property"
+
+
+def test_low_confidence_never_downgrades_police(routing_config: RoutingConfig) -> None:
+    from dataclasses import replace
+
+    strict = Router(replace(routing_config, low_confidence=0.99,
+                            rules=tuple(r for r in routing_config.rules if r.line != POLICE)), None)
+    d = strict.route("有 人 在 卖 毒品")
+    assert d.low_confidence and d.line == POLICE
+
+
+def test_explanation_lists_rules_scores_and_probabilities(tune_router: Router) -> None:
+    d = tune_router.route("物叶 不 修 电梯")
+    ex = d.explanation
+    assert d.line == "property"
+    assert any(h.label == "物业" and h.source.endswith(tuple("0123456789"))
+               for h in ex.line_hits["property"])
+    assert abs(sum(ex.line_classifier.values()) - 1) < 1e-6
+    assert set(ex.line_scores) == set(ex.line_rule_scores)
+    assert 0 <= d.confidence <= 1
+
+
+def _cases() -> list[tuple[str, str]]:
+    rows = [line.split("|", 1) for line in CASES.read_text(encoding="utf-8").splitlines() if line]
+    return [(gold, text) for gold, text in rows]
+
+
+@pytest.mark.parametrize(("gold", "text"), _cases())
+def test_domain_cases_written_for_the_rules(tune_router: Router, gold: str, text: str) -> None:
+    """Calls written by hand from the lines' remits (not from the dev set)."""
+    assert tune_router.route(text).line == gold
+
+
+def test_with_config_keeps_the_model_and_jieba(tune_router: Router) -> None:
+    from dataclasses import replace
+
+    edited = replace(tune_router.config, low_confidence=0.5)
+    again = tune_router.with_config(edited)
+    assert again.classifier is tune_router.classifier
+    assert again.segmenter is tune_router.segmenter
+    assert again.config.low_confidence == 0.5
