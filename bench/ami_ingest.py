@@ -93,7 +93,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; {platform.platform()}"
+    return (
+        f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; {platform.platform()}"
+    )
 
 
 def main() -> None:
@@ -117,14 +119,18 @@ def main() -> None:
             counts[name] = n
             rates[name].append(n / secs)
     print(f"machine: {machine()}")
-    print(f"capture: {args.capture.name}, {len(data)} bytes x {args.repeat}, "
-          f"{args.chunk}-byte reads, {args.rounds} rounds, one core")
+    print(
+        f"capture: {args.capture.name}, {len(data)} bytes x {args.repeat}, "
+        f"{args.chunk}-byte reads, {args.rounds} rounds, one core"
+    )
     print(f"messages per round: ours {counts['ours']}, panoramisk events {counts['panoramisk']}")
     for name in ("ours", "panoramisk"):
         med = statistics.median(rates[name])
-        print(f"{name:>11}: median {med:,.0f} msg/s (min {min(rates[name]):,.0f}, max {max(rates[name]):,.0f})")
+        low, high = min(rates[name]), max(rates[name])
+        print(f"{name:>11}: median {med:,.0f} msg/s (min {low:,.0f}, max {high:,.0f})")
     ratio = statistics.median(rates["ours"]) / statistics.median(rates["panoramisk"])
-    print(f"ratio ours(parse+decode+track+publish) / panoramisk(parse only): {ratio:.2f}x (target >= 2x)")
+    print("ratio ours(parse+decode+track+publish) / panoramisk(parse only): "
+          f"{ratio:.2f}x (target >= 2x)")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ class DeskConfig:
     kb_suggestions: int = 3
     history_limit: int = 10
     cookie_secure: bool = False  # True behind TLS in production
-    recordings_dir: str = "var/recordings"
 
 
 def _str_list(doc: Located, key: str, issues: list[ConfigIssue]) -> tuple[str, ...] | None:
@@ -65,7 +64,6 @@ def parse_desk_config(doc: Located) -> DeskConfig:
         "kb_suggestions",
         "history_limit",
         "cookie_secure",
-        "recordings_dir",
     }
     for key in doc.value:
         if key not in known:
@@ -103,7 +101,6 @@ def parse_desk_config(doc: Located) -> DeskConfig:
         ("transfer_context", (str,)),
         ("hold_context", (str,)),
         ("cookie_secure", (bool,)),
-        ("recordings_dir", (str,)),
     ):
         if key not in doc.value:
             continue

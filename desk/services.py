@@ -70,7 +70,8 @@ def build_desk(deps: DeskDeps) -> Desk:
         deps.tickets, deps.users, deps.kb, agents, notifier, metrics, deps.clock, deps.config
     )
     metrics.watch_live(live.waiting_per_line, lambda: _agents_by_status(agents, notifier))
-    recordings_dir = deps.recordings_dir or Path(deps.config.recordings_dir)
+    # The composition root passes the recordings folder of the service settings.
+    recordings_dir = deps.recordings_dir or Path("var/recordings")
     return Desk(
         deps=deps,
         sessions=SessionStore(),

@@ -30,14 +30,23 @@ from desk.wiring import BridgeActions, load_desk_files
 from hotline.bus import EventBus
 from hotline.logs import mask_phone
 from hotline.settings import Settings
-from hotline.wiring import ConfigBoard, LiveRouter, NoThreeWay, PoliceTickets
+from hotline.wiring import (
+    ConfigBoard,
+    LiveRouter,
+    PoliceTickets,
+    TransferOutcomes,
+    translate_for_desk,
+)
 from hotline.yamlconf import ConfigError
 from ivr.service import build_missing_prompts, ivr_service
 from ivr.ticket_port import StoreTicketPort
+from police110.call import ThreeWayCaller, TransferOutcomeRecorder
 from police110.http import Police110Deps, build_police110_app
 from police110.partners import load_partners
 from police110.service import Exchange
 from police110.store import Police110Store
+from recordings.retention import retention_loop
+from recordings.settings import recordings_path
 from routing.config import load_routing_config
 from routing.live import watch_config
 from routing.service import build_router, config_file
@@ -79,6 +88,7 @@ class Service:
 
 
 SERVICE = web.AppKey("service", Service)
+THREE_WAY = web.AppKey("three_way", ThreeWayCaller)
 
 
 # -- background parts, each in its own lifetime context --------------------------------
@@ -157,6 +167,20 @@ async def _watch_holidays(service: Service) -> None:
 async def _close_store_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     app[SERVICE].store.close()
+
+
+async def _three_way_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[THREE_WAY].close()
+
+
+async def _record_transfers(service: Service) -> None:
+    await TransferOutcomeRecorder(service.bus, TransferOutcomes(service.store)).run()
+
+
+async def _retention(service: Service) -> None:
+    settings = service.settings
+    await retention_loop(recordings_path(settings), settings.recordings.retention_days)
 
 
 # -- HTTP -----------------------------------------------------------------------------
@@ -242,6 +266,9 @@ async def build_app(settings: Settings, parts: Parts = Parts()) -> web.Applicati
     app[SERVICE] = service
     app.cleanup_ctx.append(_close_store_ctx)
     app.cleanup_ctx.append(_task_ctx("ami-bridge", lambda s: s.bridge.run()))
+    app.cleanup_ctx.append(_task_ctx("desk-events", lambda s: translate_for_desk(s.bus, s.tracker)))
+    app.cleanup_ctx.append(_task_ctx("police110-transfers", _record_transfers))
+    app.cleanup_ctx.append(_task_ctx("recordings-retention", _retention))
     if parts.speech:
         app.cleanup_ctx.append(_speech_ctx)
     if parts.ivr:
@@ -250,20 +277,24 @@ async def build_app(settings: Settings, parts: Parts = Parts()) -> web.Applicati
         app.cleanup_ctx.append(_task_ctx("routing-watch", _watch_routing))
         app.cleanup_ctx.append(_task_ctx("holidays-watch", _watch_holidays))
 
+    bridge_actions = BridgeActions(bridge.send_action)
+    three_way = ThreeWayCaller(bridge_actions.send_action, bus, TransferOutcomes(store))
+    app[THREE_WAY] = three_way
+    app.cleanup_ctx.append(_three_way_ctx)
     desk_files = await asyncio.to_thread(load_desk_files, config)
     board.loaded("users.yaml", config / "users.yaml")
     board.loaded("kb", config / "kb")
     desk = DeskDeps(
         tickets=StoreTickets(store),
         bus=bus,
-        ami=BridgeActions(bridge.send_action),
+        ami=bridge_actions,
         kb=desk_files.kb,
         users=desk_files.users,
         clock=SystemClock(),
-        police110=NoThreeWay(),
+        police110=three_way,
         config=desk_files.config,
         config_status=board,
-        recordings_dir=settings.path(desk_files.config.recordings_dir),
+        recordings_dir=recordings_path(settings),
     )
     app.add_subapp("/desk/", build_desk_app(desk))
 

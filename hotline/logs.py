@@ -51,5 +51,9 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Libraries that narrate their start-up at INFO/DEBUG: keep their warnings only.
-    for noisy in ("jieba", "alembic.runtime.plugins", "alembic.runtime.migration"):
+    for noisy in ("alembic.runtime.plugins", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # jieba sets its logger to DEBUG when imported: import it now and turn that down.
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from asr.settings import AsrSettings
 from hotline.yamlconf import ConfigError, ConfigIssue, Located, load_yaml
+from recordings.settings import RecordingSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +81,8 @@ class Settings:
     agi: ListenSettings = field(default_factory=lambda: ListenSettings(port=4573))
     audiosocket: ListenSettings = field(default_factory=lambda: ListenSettings(port=9092))
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    recordings: RecordingSettings = field(default_factory=RecordingSettings)
 
     def path(self, relative: str) -> Path:
         """Resolve a settings path against the project root when it is relative."""

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desk.ports import ConfigStatus, ThreeWayRequest, ThreeWayResult
+from ami_bridge.tracker import CallTracker
+from asr import events as asr_events
+from desk.ports import ConfigStatus, IvrCallEnded, SpeechPartial
+from hotline.bus import EventBus
 from hotline.yamlconf import ConfigError
+from ivr.record import IvrPath
+from police110.call import PoliceTransferOutcome
 from routing.decision import Decision
 from routing.router import Router
 from tickets.commands import NewTicket
@@ -148,8 +155,79 @@ class PoliceTickets:
         return True
 
 
-class NoThreeWay:
-    """The desk's 110 button when no three-way caller is wired: says so, in Chinese."""
+class TransferOutcomes:
+    """police110's TransferOutcomePort: how a 110 transfer ended goes on the ticket;
+    anything but an answer flags it as an emergency for the agent who gets the call."""
 
-    async def start_three_way(self, request: ThreeWayRequest) -> ThreeWayResult:
-        return ThreeWayResult(ok=False, message="三方通话功能未启用")
+    def __init__(self, store: TicketStore) -> None:
+        self._store = store
+
+    async def record_transfer(self, outcome: PoliceTransferOutcome) -> None:
+        if not outcome.ticket_number:
+            return
+        await asyncio.to_thread(self._record, outcome)
+
+    def _record(self, outcome: PoliceTransferOutcome) -> None:
+        number = outcome.ticket_number
+        self._store.record_event(
+            number,
+            "police110_transfer",
+            {
+                "kind": outcome.kind,
+                "outcome": outcome.outcome,
+                "dial_status": outcome.dial_status,
+                "ring_seconds": round(outcome.ring_seconds, 2),
+                "call_id": outcome.call_id,
+            },
+            who="dialplan",
+        )
+        if not outcome.answered:
+            self._store.update(number, {"emergency": True}, who="dialplan")
+
+
+async def translate_for_desk(bus: EventBus, tracker: CallTracker) -> None:
+    """Speech and IVR events, said the way the desk's supervisor page reads them."""
+    sub = bus.subscribe()
+    try:
+        async for event in sub:
+            match event:
+                case asr_events.SpeechPartial(call_id=call_id, text=text, at=at):
+                    bus.publish(
+                        SpeechPartial(
+                            call_id,
+                            text,
+                            False,
+                            _caller(tracker, call_id),
+                            max(0.0, time.time() - at),
+                        )
+                    )
+                case asr_events.SpeechFinal(call_id=call_id, text=text, at=at):
+                    bus.publish(
+                        SpeechPartial(
+                            call_id,
+                            text,
+                            True,
+                            _caller(tracker, call_id),
+                            max(0.0, time.time() - at),
+                        )
+                    )
+                case IvrPath(call_id=call_id, action=action):
+                    bus.publish(IvrCallEnded(call_id, _IVR_OUTCOMES.get(action, "fallback")))
+                case _:
+                    pass
+    finally:
+        sub.close()
+
+
+_IVR_OUTCOMES = {
+    "queue": "queued",
+    "police110": "police_110",
+    "hangup": "hangup",
+    "callback": "queued",
+    "agent": "queued",
+}
+
+
+def _caller(tracker: CallTracker, call_id: str) -> str:
+    call = tracker.call(call_id) or tracker.call_of_channel(call_id)
+    return call.caller_num if call is not None else ""

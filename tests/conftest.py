@@ -24,10 +24,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     skipped = config.stash[SKIPPED]
     if skipped:
         terminalreporter.write_line(
-            f"FAILED: {len(skipped)} test(s) skipped; skips are not allowed: " + ", ".join(skipped[:10]),
+            f"FAILED: {len(skipped)} test(s) skipped; skips are not allowed: "
+            + ", ".join(skipped[:10]),
             red=True,
         )

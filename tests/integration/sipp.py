@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SIPP_DIR = Path(__file__).resolve().parent.parent / "sipp"
+# Scenarios `hotline demo` uses too live in the package.
+PACKAGE_SIPP_DIR = Path(__file__).resolve().parents[2] / "hotline" / "sipp"
 UAC_SCENARIO = SIPP_DIR / "uac_12345.xml"
-UAS_SCENARIO = SIPP_DIR / "uas_answer.xml"
+UAS_SCENARIO = PACKAGE_SIPP_DIR / "uas_answer.xml"
 
 ASTERISK = "127.0.0.1:5060"
 LOCAL_IP = "127.0.0.1"

@@ -52,7 +52,9 @@ class TcpProxy:
                 writer.write(data)
                 await writer.drain()
 
-    async def _pipe_to_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe_to_client(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
                 writer.write(data)

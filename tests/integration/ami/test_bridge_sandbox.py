@@ -59,14 +59,18 @@ def numbers(first: int, n: int) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-async def bridge_on(sandbox: Settings) -> AsyncIterator[Callable[[int], tuple[AmiBridge, CallTracker, EventBus]]]:
+async def bridge_on(
+    sandbox: Settings,
+) -> AsyncIterator[Callable[[int], tuple[AmiBridge, CallTracker, EventBus]]]:
     """Start a bridge on a given AMI port (Asterisk's or a proxy's); stopped after the test."""
     tasks: list[asyncio.Task[None]] = []
 
     def start(port: int) -> tuple[AmiBridge, CallTracker, EventBus]:
         bus = EventBus()
         tracker = CallTracker(time.monotonic, on_call_ended=bus.publish)
-        ami = replace(sandbox.ami, port=port, backoff_initial=0.1, backoff_max=1.0, ping_interval=1.0)
+        ami = replace(
+            sandbox.ami, port=port, backoff_initial=0.1, backoff_max=1.0, ping_interval=1.0
+        )
         bridge = AmiBridge(ami, sandbox.ami_secret(), tracker, bus)
         tasks.append(asyncio.create_task(bridge.run()))
         return bridge, tracker, bus
@@ -90,7 +94,11 @@ async def test_fifty_calls_arrive_and_hang_up(sandbox: Settings, tmp_path: Path,
     arrived: set[str] = set()
     ended: set[str] = set()
     for event in sub.drain():
-        if isinstance(event, ev.Newchannel) and event.exten == "12345" and event.context == "from-callers":
+        if (
+            isinstance(event, ev.Newchannel)
+            and event.exten == "12345"
+            and event.context == "from-callers"
+        ):
             arrived.add(event.caller_num)
         elif isinstance(event, CallEnded) and event.reason == "hangup":
             ended.add(event.caller_num)
@@ -101,11 +109,17 @@ async def test_fifty_calls_arrive_and_hang_up(sandbox: Settings, tmp_path: Path,
     assert asterisk_calls(sandbox) == {}
 
 
-async def test_cut_connection_comes_back_and_matches_asterisk(sandbox: Settings, tmp_path: Path) -> None:
+async def test_cut_connection_comes_back_and_matches_asterisk(
+    sandbox: Settings, tmp_path: Path
+) -> None:
     proxy = TcpProxy(sandbox.ami.host, sandbox.ami.port)
     await proxy.start()
-    settings = replace(sandbox, ami=replace(sandbox.ami, port=proxy.port, backoff_initial=0.1,
-                                            backoff_max=1.0, ping_interval=1.0))
+    settings = replace(
+        sandbox,
+        ami=replace(
+            sandbox.ami, port=proxy.port, backoff_initial=0.1, backoff_max=1.0, ping_interval=1.0
+        ),
+    )
     app = build_app(settings)
     client = TestClient(TestServer(app))
     await client.start_server()
@@ -115,8 +129,11 @@ async def test_cut_connection_comes_back_and_matches_asterisk(sandbox: Settings,
         await bridge.wait_up(10)
         assert (await client.get("/status")).status == 200
         uac = await start_uac(tmp_path, numbers(100, 12), rate=10, hold_ms=60_000)
-        await eventually(lambda: sum(c.queue == GENERAL_QUEUE for c in tracker.calls()) == 12, 20,
-                         "12 calls waiting in the general line")
+        await eventually(
+            lambda: sum(c.queue == GENERAL_QUEUE for c in tracker.calls()) == 12,
+            20,
+            "12 calls waiting in the general line",
+        )
 
         proxy.accepting = False
         proxy.cut()
@@ -129,7 +146,9 @@ async def test_cut_connection_comes_back_and_matches_asterisk(sandbox: Settings,
         for uniqueid in gone:
             chan = next(c for c in tracker.calls() if c.linkedid == uniqueid).channels[0]
             asterisk_rx(sandbox, f"channel request hangup {chan}")
-        await eventually(lambda: len(asterisk_calls(sandbox)) == 10, 5, "Asterisk has 10 calls left")
+        await eventually(
+            lambda: len(asterisk_calls(sandbox)) == 10, 5, "Asterisk has 10 calls left"
+        )
         await asyncio.sleep(1.0)
 
         proxy.accepting = True
@@ -149,7 +168,9 @@ async def test_cut_connection_comes_back_and_matches_asterisk(sandbox: Settings,
         await proxy.stop()
 
 
-async def test_junk_on_the_socket_is_counted_and_skipped(sandbox: Settings, tmp_path: Path, bridge_on) -> None:  # type: ignore[no-untyped-def]
+async def test_junk_on_the_socket_is_counted_and_skipped(
+    sandbox: Settings, tmp_path: Path, bridge_on
+) -> None:  # type: ignore[no-untyped-def]
     proxy = TcpProxy(sandbox.ami.host, sandbox.ami.port)
     await proxy.start()
     try:
@@ -164,14 +185,18 @@ async def test_junk_on_the_socket_is_counted_and_skipped(sandbox: Settings, tmp_
         uac = await start_uac(tmp_path, numbers(200, 3), rate=10, hold_ms=1000)
         sub = bus.subscribe()
         assert (await uac.wait(30)).successful == 3
-        await eventually(lambda: len(tracker) == 0 and tracker.calls_ended >= 3, 10, "calls tracked after junk")
+        await eventually(
+            lambda: len(tracker) == 0 and tracker.calls_ended >= 3, 10, "calls tracked after junk"
+        )
         assert bridge.status().connects == 1 and bridge.status().ok
         sub.close()
     finally:
         await proxy.stop()
 
 
-async def test_asterisk_crash_and_restart_closes_the_calls_that_died(sandbox: Settings, tmp_path: Path, bridge_on) -> None:  # type: ignore[no-untyped-def]
+async def test_asterisk_crash_and_restart_closes_the_calls_that_died(
+    sandbox: Settings, tmp_path: Path, bridge_on
+) -> None:  # type: ignore[no-untyped-def]
     bridge, tracker, bus = bridge_on(sandbox.ami.port)
     await bridge.wait_up(10)
     uac = await start_uac(tmp_path, numbers(300, 5), rate=10, hold_ms=60_000)

@@ -28,7 +28,9 @@ pytestmark = pytest.mark.integration
 CALLER = "13905581234"
 
 
-async def test_key_call_pops_on_agent_desk_and_is_dispatched(sandbox: Settings, tmp_path: Path) -> None:
+async def test_key_call_pops_on_agent_desk_and_is_dispatched(
+    sandbox: Settings, tmp_path: Path
+) -> None:
     settings = replace(sandbox, data_dir=str(tmp_path / "var"), database_url="")
     app = await build_app(settings, Parts(speech=False, police110=False, watch_config=False))
     service = app[SERVICE]
@@ -44,8 +46,14 @@ async def test_key_call_pops_on_agent_desk_and_is_dispatched(sandbox: Settings, 
             async with uas_phone(tmp_path, port=5081, user="1001", ring_ms=1500):
                 sip_port, media_port = sipp_ports(0)
                 scenario = key_caller_scenario(tmp_path / "caller", "2", duration=30)
-                caller = await start_uac(tmp_path, [(CALLER, "王女士")], scenario=scenario,
-                                         hold_ms=30_000, port=sip_port, media_port=media_port)
+                caller = await start_uac(
+                    tmp_path,
+                    [(CALLER, "王女士")],
+                    scenario=scenario,
+                    hold_ms=30_000,
+                    port=sip_port,
+                    media_port=media_port,
+                )
                 try:
                     connect = await _next(events, ev.AgentConnect, timeout=40)
                     answered_at = time.monotonic()
@@ -55,7 +63,8 @@ async def test_key_call_pops_on_agent_desk_and_is_dispatched(sandbox: Settings, 
                     assert number, "no ticket number on the page"
                     assert await desk.field("#f-line") == "property"
                     await desk.screenshot("desk-sandbox-screenpop.png")
-                    print(f"ticket {number} on the page {pop_latency * 1000:.0f} ms after AgentConnect")
+                    ms = pop_latency * 1000
+                    print(f"ticket {number} on the page {ms:.0f} ms after AgentConnect")
                     assert pop_latency <= 1.0
                     assert connect.interface == "PJSIP/1001"
 
@@ -82,7 +91,7 @@ async def _answered_ticket_shown(desk: DeskPage) -> None:
     """Returns once a ticket is on the page and marked as in the call (polled every 10 ms;
     the desk's CSP forbids the string evaluation wait_for_function would need)."""
     await desk.page.wait_for_selector("#ticket[data-number]", timeout=60_000)
-    while await desk.page.text_content("#ticket-stage") != "通话中":
+    while await desk.page.text_content("#ticket-stage") != "通话中":  # noqa: ASYNC110 (the page is polled)
         await asyncio.sleep(0.01)
 
 

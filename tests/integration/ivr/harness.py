@@ -22,17 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from hotline.bus import EventBus
+from hotline.keycalls import key_caller_scenario, write_pcap  # noqa: F401 (re-exported for tests)
 from hotline.settings import Settings
 from ivr.ports import TicketPort
 from ivr.runner import IvrServices
 from ivr.server import IvrServer
 from ivr.service import build_missing_prompts, make_ivr_store
 from ivr.store import IvrStore
-from tests.integration.ivr.rtp_keys import write_pcap
 from tests.integration.sandbox.amiraw import Message, parse_message
 
 ROOT = Path(__file__).resolve().parents[3]
-SCENARIO_TEMPLATE = ROOT / "tests" / "sipp" / "ivr_keys.xml"
 SPECIALIST_QUEUES = ("enterprise", "property", "hr_social_security", "womens_rights",
                      "market_regulation")
 GENERAL_QUEUE = "general_line"  # Asterisk's name of the `general` line (queues.conf)
@@ -177,18 +176,6 @@ async def running_ivr(settings: Settings, watch: bool = False, bus: EventBus | N
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
         await server.close()
-
-
-def key_caller_scenario(workdir: Path, keys: str, first_at: float = 1.5, gap: float = 2.5,
-                        duration: float = 12.0) -> Path:
-    """A sipp scenario whose caller presses `keys` (first at `first_at` s, then every `gap`)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    name = "".join({"*": "s", "#": "h"}.get(k, k) for k in keys) or "silent"
-    pcap = write_pcap(workdir / f"ivr_keys_{name}.pcap",
-                      [(first_at + i * gap, k) for i, k in enumerate(keys)], duration)
-    scenario = workdir / f"ivr_keys_{name}.xml"
-    scenario.write_text(SCENARIO_TEMPLATE.read_text().replace("@PCAP@", str(pcap)))
-    return scenario
 
 
 def sipp_ports(index: int) -> tuple[int, int]:

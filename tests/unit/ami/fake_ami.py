@@ -57,7 +57,9 @@ class FakeAmi:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(4096):
                 for m in parser.feed(data).messages:
-                    self._answer(m.get("Action").lower(), m.get("ActionID"), m.get("Secret"), writer)
+                    self._answer(
+                        m.get("Action").lower(), m.get("ActionID"), m.get("Secret"), writer
+                    )
         self._writers.discard(writer)
 
     def _answer(self, action: str, aid: str, secret: str, w: asyncio.StreamWriter) -> None:
@@ -65,21 +67,45 @@ class FakeAmi:
             self.secrets_seen.append(secret)
             if secret == self.secret:
                 self.logins += 1
-                w.write(self._msg({"Response": "Success", "ActionID": aid, "Message": "Authentication accepted"}))
+                w.write(
+                    self._msg(
+                        {
+                            "Response": "Success",
+                            "ActionID": aid,
+                            "Message": "Authentication accepted",
+                        }
+                    )
+                )
                 w.write(self._msg({"Event": "FullyBooted", "Status": "Fully Booted"}))
             else:
-                w.write(self._msg({"Response": "Error", "ActionID": aid, "Message": "Authentication failed"}))
+                w.write(
+                    self._msg(
+                        {"Response": "Error", "ActionID": aid, "Message": "Authentication failed"}
+                    )
+                )
         elif action == "ping":
             w.write(self._msg({"Response": "Success", "ActionID": aid, "Ping": "Pong"}))
         elif action == "coreshowchannels":
             w.write(self._msg({"Response": "Success", "ActionID": aid, "EventList": "start"}))
             for ch in self.channels:
                 w.write(self._msg({"Event": "CoreShowChannel", "ActionID": aid, **ch}))
-            w.write(self._msg({"Event": "CoreShowChannelsComplete", "ActionID": aid, "EventList": "Complete"}))
+            w.write(
+                self._msg(
+                    {"Event": "CoreShowChannelsComplete", "ActionID": aid, "EventList": "Complete"}
+                )
+            )
         elif action == "queuestatus":
             w.write(self._msg({"Response": "Success", "ActionID": aid, "EventList": "start"}))
             for entry in self.queue_entries:
                 w.write(self._msg({"Event": "QueueEntry", "ActionID": aid, **entry}))
-            w.write(self._msg({"Event": "QueueStatusComplete", "ActionID": aid, "EventList": "Complete"}))
+            w.write(
+                self._msg(
+                    {"Event": "QueueStatusComplete", "ActionID": aid, "EventList": "Complete"}
+                )
+            )
         else:
-            w.write(self._msg({"Response": "Error", "ActionID": aid, "Message": "Invalid/unknown command"}))
+            w.write(
+                self._msg(
+                    {"Response": "Error", "ActionID": aid, "Message": "Invalid/unknown command"}
+                )
+            )

@@ -13,7 +13,6 @@ from ami_bridge.bridge import AmiBridge
 from ami_bridge.tracker import CallTracker
 from hotline.bus import EventBus
 from hotline.settings import AmiSettings, Secret
-
 from tests.unit.ami.fake_ami import FakeAmi
 
 
@@ -34,15 +33,28 @@ async def fake() -> AsyncIterator[FakeAmi]:
 
 
 def make_bridge(fake: FakeAmi, secret: str = "s3cret") -> tuple[AmiBridge, CallTracker]:
-    settings = AmiSettings(port=fake.port, backoff_initial=0.05, backoff_max=0.2, ping_interval=0.3,
-                           connect_timeout=1.0)
+    settings = AmiSettings(
+        port=fake.port,
+        backoff_initial=0.05,
+        backoff_max=0.2,
+        ping_interval=0.3,
+        connect_timeout=1.0,
+    )
     tracker = CallTracker(time.monotonic)
     return AmiBridge(settings, Secret(secret), tracker, EventBus()), tracker
 
 
 async def test_login_resync_and_events(fake: FakeAmi) -> None:
-    fake.channels = [{"Channel": "PJSIP/callers-1", "Uniqueid": "1.1", "Linkedid": "1.1",
-                      "CallerIDNum": "13800138000", "CallerIDName": "李四", "ChannelStateDesc": "Up"}]
+    fake.channels = [
+        {
+            "Channel": "PJSIP/callers-1",
+            "Uniqueid": "1.1",
+            "Linkedid": "1.1",
+            "CallerIDNum": "13800138000",
+            "CallerIDName": "李四",
+            "ChannelStateDesc": "Up",
+        }
+    ]
     fake.queue_entries = [{"Queue": "property", "Uniqueid": "1.1", "Position": "1"}]
     bridge, tracker = make_bridge(fake)
     task = asyncio.create_task(bridge.run())
@@ -58,14 +70,18 @@ async def test_login_resync_and_events(fake: FakeAmi) -> None:
     assert bridge.status().state == "stopped"
 
 
-async def test_wrong_secret_is_refused_and_never_logged(fake: FakeAmi, caplog: pytest.LogCaptureFixture) -> None:
+async def test_wrong_secret_is_refused_and_never_logged(
+    fake: FakeAmi, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     bridge, _ = make_bridge(fake, secret="wrong-secret-value")
     task = asyncio.create_task(bridge.run())
     try:
         await wait_for(lambda: len(fake.secrets_seen) >= 2)
         assert not bridge.status().ok
-        assert "refused" in (bridge.status().last_error or "") or "failed" in (bridge.status().last_error or "")
+        assert "refused" in (bridge.status().last_error or "") or "failed" in (
+            bridge.status().last_error or ""
+        )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -74,7 +90,7 @@ async def test_wrong_secret_is_refused_and_never_logged(fake: FakeAmi, caplog: p
 
 
 async def test_reconnects_with_backoff_and_status_goes_fail_then_ok(fake: FakeAmi) -> None:
-    bridge, tracker = make_bridge(fake)
+    bridge, _ = make_bridge(fake)
     task = asyncio.create_task(bridge.run())
     try:
         await bridge.wait_up(5)
@@ -91,8 +107,15 @@ async def test_reconnects_with_backoff_and_status_goes_fail_then_ok(fake: FakeAm
 
 
 async def test_calls_that_died_while_away_are_closed(fake: FakeAmi) -> None:
-    fake.channels = [{"Channel": "PJSIP/callers-2", "Uniqueid": "2.1", "Linkedid": "2.1",
-                      "CallerIDNum": "1", "ChannelStateDesc": "Up"}]
+    fake.channels = [
+        {
+            "Channel": "PJSIP/callers-2",
+            "Uniqueid": "2.1",
+            "Linkedid": "2.1",
+            "CallerIDNum": "1",
+            "ChannelStateDesc": "Up",
+        }
+    ]
     bridge, tracker = make_bridge(fake)
     task = asyncio.create_task(bridge.run())
     try:
@@ -115,8 +138,13 @@ async def test_junk_is_counted_and_connection_kept(fake: FakeAmi) -> None:
         fake.send_raw(b"no colon here\r\n\r\n")
         fake.send_raw(b"Event: Big\r\nX: " + b"x" * (1 << 20) + b"\r\n\r\n")
         fake.send_raw(b"\x00\xff\xfe\x80\r\n\r\n")
-        fake.event(Event="Newchannel", Channel="PJSIP/callers-3", Uniqueid="3.1", Linkedid="3.1",
-                   CallerIDNum="139")
+        fake.event(
+            Event="Newchannel",
+            Channel="PJSIP/callers-3",
+            Uniqueid="3.1",
+            Linkedid="3.1",
+            CallerIDNum="139",
+        )
         await wait_for(lambda: len(tracker) == 1)
         assert bridge.status().junk == 3
         assert bridge.status().connects == 1 and bridge.status().ok

@@ -20,7 +20,9 @@ CHINESE_EVENT = (
 ).encode()
 
 
-def parse_in_chunks(data: bytes, cuts: list[int], limit: int = 64 * 1024) -> tuple[list[AmiMessage], int, str | None]:
+def parse_in_chunks(
+    data: bytes, cuts: list[int], limit: int = 64 * 1024
+) -> tuple[list[AmiMessage], int, str | None]:
     parser = AmiStreamParser(limit)
     messages: list[AmiMessage] = []
     junk = 0
@@ -114,7 +116,9 @@ def test_binary_bytes_are_counted_and_skipped() -> None:
 
 
 def test_empty_value_and_repeated_keys() -> None:
-    msg, junk = parse_message(b"Event: VarSet\r\nAccountCode: \r\nChanVariable: A=1\r\nChanVariable: B=2")
+    msg, junk = parse_message(
+        b"Event: VarSet\r\nAccountCode: \r\nChanVariable: A=1\r\nChanVariable: B=2"
+    )
     assert junk == 0 and msg is not None
     assert msg.get("AccountCode") == ""
     assert msg.get_all("chanvariable") == ["A=1", "B=2"]
@@ -124,8 +128,15 @@ def test_empty_value_and_repeated_keys() -> None:
 @given(
     headers=st.lists(
         st.tuples(
-            st.text(alphabet=st.characters(blacklist_characters=":\r\n ", blacklist_categories=("Cs",)), min_size=1, max_size=12),
-            st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=30),
+            st.text(
+                alphabet=st.characters(blacklist_characters=":\r\n ", blacklist_categories=("Cs",)),
+                min_size=1,
+                max_size=12,
+            ),
+            st.text(
+                alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
+                max_size=30,
+            ),
         ),
         min_size=1,
         max_size=8,

@@ -14,12 +14,16 @@ def event(text: str) -> ev.AmiEvent:
 
 
 def newchannel(uid: str, linked: str, num: str = "13800138000", name: str = "张三") -> ev.AmiEvent:
-    return event(f"Event: Newchannel\nChannel: PJSIP/x-{uid}\nChannelStateDesc: Down\n"
-                 f"CallerIDNum: {num}\nCallerIDName: {name}\nUniqueid: {uid}\nLinkedid: {linked}")
+    return event(
+        f"Event: Newchannel\nChannel: PJSIP/x-{uid}\nChannelStateDesc: Down\n"
+        f"CallerIDNum: {num}\nCallerIDName: {name}\nUniqueid: {uid}\nLinkedid: {linked}"
+    )
 
 
 def hangup(uid: str, linked: str) -> ev.AmiEvent:
-    return event(f"Event: Hangup\nChannel: PJSIP/x-{uid}\nUniqueid: {uid}\nLinkedid: {linked}\nCause: 16")
+    return event(
+        f"Event: Hangup\nChannel: PJSIP/x-{uid}\nUniqueid: {uid}\nLinkedid: {linked}\nCause: 16"
+    )
 
 
 def test_channels_grouped_by_linkedid_and_call_ends_with_last_channel() -> None:
@@ -41,11 +45,20 @@ def test_channels_grouped_by_linkedid_and_call_ends_with_last_channel() -> None:
 def test_queue_join_and_agent_connect() -> None:
     t = CallTracker(lambda: 5.0)
     t.apply(newchannel("2.1", "2.1"))
-    t.apply(event("Event: QueueCallerJoin\nChannel: PJSIP/x-2.1\nUniqueid: 2.1\nLinkedid: 2.1\n"
-                  "Queue: property\nPosition: 1\nCount: 1"))
+    t.apply(
+        event(
+            "Event: QueueCallerJoin\nChannel: PJSIP/x-2.1\nUniqueid: 2.1\nLinkedid: 2.1\n"
+            "Queue: property\nPosition: 1\nCount: 1"
+        )
+    )
     assert t.calls()[0].queue == "property" and t.calls()[0].position == 1
-    t.apply(event("Event: AgentConnect\nChannel: PJSIP/x-2.1\nUniqueid: 2.1\nLinkedid: 2.1\n"
-                  "Queue: property\nInterface: PJSIP/1001\nMemberName: 1001\nDestUniqueid: 2.2\nHoldTime: 3"))
+    t.apply(
+        event(
+            "Event: AgentConnect\nChannel: PJSIP/x-2.1\nUniqueid: 2.1\nLinkedid: 2.1\n"
+            "Queue: property\nInterface: PJSIP/1001\nMemberName: 1001\n"
+            "DestUniqueid: 2.2\nHoldTime: 3"
+        )
+    )
     view = t.calls()[0]
     assert view.agent == "1001" and view.answered_at == 5.0
 
@@ -53,15 +66,24 @@ def test_queue_join_and_agent_connect() -> None:
 def test_channel_variables_from_channelvars_reach_the_call() -> None:
     t = CallTracker(lambda: 0.0)
     t.apply(newchannel("3.1", "3.1"))
-    t.apply(event("Event: Newstate\nChannel: PJSIP/x-3.1\nUniqueid: 3.1\nLinkedid: 3.1\nChannelStateDesc: Up\n"
-                  "ChanVariable: ROUTE_QUEUE=enterprise\nChanVariable: TICKET_ID=20261126-0001"))
+    t.apply(
+        event(
+            "Event: Newstate\nChannel: PJSIP/x-3.1\nUniqueid: 3.1\nLinkedid: 3.1\n"
+            "ChannelStateDesc: Up\n"
+            "ChanVariable: ROUTE_QUEUE=enterprise\nChanVariable: TICKET_ID=20261126-0001"
+        )
+    )
     assert dict(t.calls()[0].vars) == {"ROUTE_QUEUE": "enterprise", "TICKET_ID": "20261126-0001"}
 
 
 def test_event_for_unknown_channel_creates_it() -> None:
     t = CallTracker(lambda: 0.0)
-    t.apply(event("Event: QueueCallerJoin\nChannel: PJSIP/x-4.1\nUniqueid: 4.1\nLinkedid: 4.1\n"
-                  "CallerIDNum: 1390000\nQueue: general\nPosition: 2"))
+    t.apply(
+        event(
+            "Event: QueueCallerJoin\nChannel: PJSIP/x-4.1\nUniqueid: 4.1\nLinkedid: 4.1\n"
+            "CallerIDNum: 1390000\nQueue: general\nPosition: 2"
+        )
+    )
     assert t.calls()[0].queue == "general"
 
 
@@ -71,8 +93,10 @@ def test_reconcile_closes_dead_adds_missed_and_sets_queues() -> None:
     t.apply(newchannel("5.1", "5.1"))
     t.apply(newchannel("6.1", "6.1"))
     added, closed = t.reconcile(
-        [SnapshotChannel("6.1", "6.1", "PJSIP/x-6.1", "1", "", "Up"),
-         SnapshotChannel("7.1", "7.1", "PJSIP/x-7.1", "13912345678", "", "Up")],
+        [
+            SnapshotChannel("6.1", "6.1", "PJSIP/x-6.1", "1", "", "Up"),
+            SnapshotChannel("7.1", "7.1", "PJSIP/x-7.1", "13912345678", "", "Up"),
+        ],
         [SnapshotQueueEntry("womens_rights", "7.1", 1)],
     )
     assert (added, closed) == (1, 1)

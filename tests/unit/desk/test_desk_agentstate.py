@@ -33,15 +33,27 @@ async def test_lines_login_logout(app_client: TestClient, ami: RecordingAmi) -> 
 
 
 async def test_ami_refusal_reported(app_client: TestClient, ami: RecordingAmi) -> None:
-    ami.reply = {"Response": "Error", "Message": "Unable to add interface: Already there"}
+    ami.reply = {"Response": "Error", "Message": "Unable to add interface to queue: No such queue"}
     h = {"X-CSRF-Token": await login(app_client, "agent1001")}
     resp = await app_client.post("/api/lines/property/login", headers=h)
     assert resp.status == 502
     body = await resp.json()
     assert body["error_id"] == "ami-failed"
-    assert "Already there" in body["message"]
+    assert "No such queue" in body["message"]
     me = await (await app_client.get("/api/me")).json()
     assert me["agent"]["lines"] == []
+
+
+async def test_already_in_the_queue_counts_as_joined(
+    app_client: TestClient, ami: RecordingAmi
+) -> None:
+    # A desk reopened after a crash finds its agent still a member in Asterisk.
+    ami.reply = {"Response": "Error", "Message": "Unable to add interface: Already there"}
+    h = {"X-CSRF-Token": await login(app_client, "agent1001")}
+    resp = await app_client.post("/api/lines/property/login", headers=h)
+    assert resp.status == 200
+    me = await (await app_client.get("/api/me")).json()
+    assert me["agent"]["lines"] == ["property"]
 
 
 async def test_pause_and_unpause(app_client: TestClient, ami: RecordingAmi) -> None:

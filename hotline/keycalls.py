@@ -1,4 +1,5 @@
-"""Generate the RTP a sipp caller replays: silence plus RFC 4733 key presses.
+"""sipp callers that press keys: the RTP they replay (silence plus RFC 4733 key
+presses) and their scenario. Used by the integration tests and by `hotline demo`.
 
 sipp's stock `dtmf_2833_*.pcap` files carry fixed RTP timestamps, and Asterisk
 drops a key whose timestamp is not above the previous key's, so a second key in
@@ -12,6 +13,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from pathlib import Path
+
+SIPP_DIR = Path(__file__).resolve().parent / "sipp"
+KEY_SCENARIO_TEMPLATE = SIPP_DIR / "ivr_keys.xml"
+UAS_SCENARIO = SIPP_DIR / "uas_answer.xml"
 
 PCMU_SILENCE = b"\xff" * 160  # 20 ms of mu-law silence
 PT_PCMU = 0
@@ -80,3 +85,19 @@ def write_pcap(path: Path, keys: Sequence[tuple[float, str]], duration: float) -
         chunks.append(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
     path.write_bytes(b"".join(chunks))
     return path
+
+
+def key_caller_scenario(workdir: Path, keys: str, first_at: float = 1.5, gap: float = 2.5,
+                        duration: float = 12.0) -> Path:
+    """A sipp scenario whose caller presses `keys` (first at `first_at` s, then every `gap`).
+
+    sipp loads the capture when it reads the scenario, so each caller gets its own copy of
+    the template with the capture's path in it.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    name = "".join({"*": "s", "#": "h"}.get(k, k) for k in keys) or "silent"
+    pcap = write_pcap(workdir / f"ivr_keys_{name}.pcap",
+                      [(first_at + i * gap, k) for i, k in enumerate(keys)], duration)
+    scenario = workdir / f"ivr_keys_{name}.xml"
+    scenario.write_text(KEY_SCENARIO_TEMPLATE.read_text().replace("@PCAP@", str(pcap)))
+    return scenario
