@@ -15,7 +15,7 @@ from typing import TypedDict
 from ami_bridge.parser import AmiMessage
 
 # Our channel variables (set by the IVR, read by the dialplan, the tracker and the desk).
-OUR_VARIABLES = ("ROUTE_QUEUE", "TICKET_ID", "IVR_PATH", "HOTLINE_CALL_ID")
+OUR_VARIABLES = ("ROUTE_QUEUE", "TICKET_ID", "IVR_PATH", "HOTLINE_CALL_ID", "HOTLINE_EMERGENCY")
 
 Headers = dict[str, str]
 
@@ -186,6 +186,17 @@ class HotlineVars:
 
 
 @dataclass(frozen=True, slots=True)
+class HotlineEmergency:
+    """The dialplan could not reach 110: the call goes to an agent flagged as an emergency."""
+
+    uniqueid: str
+    linkedid: str
+    ticket: str
+    reason: str
+    dial_status: str
+
+
+@dataclass(frozen=True, slots=True)
 class FullyBooted:
     status: str = ""
 
@@ -213,6 +224,7 @@ AmiEvent = (
     | AgentConnect
     | AgentComplete
     | HotlineVars
+    | HotlineEmergency
     | FullyBooted
     | RawEvent
 )
@@ -239,7 +251,17 @@ def _agent(h: Headers) -> _AgentKw:
 
 
 def _user_event(h: Headers, msg: AmiMessage) -> AmiEvent:
-    if h.get("UserEvent") != "HotlineRoute":
+    name = h.get("UserEvent")
+    if name == "HotlineEmergency":
+        uid = h.get("Uniqueid", "")
+        return HotlineEmergency(
+            uid,
+            h.get("Linkedid", "") or uid,
+            h.get("Ticket", ""),
+            h.get("Reason", ""),
+            h.get("DialStatus", ""),
+        )
+    if name != "HotlineRoute":
         return RawEvent("UserEvent", msg)
     values = {k: v for k, v in h.items() if k in OUR_VARIABLES}
     uniqueid = h.get("Uniqueid", "")
