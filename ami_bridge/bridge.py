@@ -180,16 +180,38 @@ class AmiBridge:
         self._up.clear()
         raise ConnectionError(self._last_error or "AMI connection lost")
 
+    async def _answer(self, action: dict[str, str], timeout: float) -> Any:
+        """Send an action during set-up; a connection lost meanwhile fails it at once.
+
+        A peer that closes right after accepting (a proxy, an Asterisk shutting down) may do
+        so before our action is even written: waiting for a reply would only burn the timeout.
+        """
+        manager = self._manager
+        if manager is None or self._lost.is_set():
+            raise ConnectionError("AMI connection lost")
+        reply = asyncio.ensure_future(manager.send_action(action))
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {reply, lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            lost.cancel()
+        if reply in done:
+            return reply.result()
+        reply.cancel()
+        if lost in done:
+            raise ConnectionError(self._last_error or "AMI connection lost")
+        raise TimeoutError
+
     async def _login(self, manager: SupervisedManager) -> None:
-        reply = await asyncio.wait_for(
-            manager.send_action(
-                {
-                    "Action": "Login",
-                    "Username": self._settings.username,
-                    "Secret": self._secret.reveal(),
-                    "Events": "on",
-                }
-            ),
+        reply = await self._answer(
+            {
+                "Action": "Login",
+                "Username": self._settings.username,
+                "Secret": self._secret.reveal(),
+                "Events": "on",
+            },
             self._settings.connect_timeout,
         )
         if not reply.success:
@@ -215,15 +237,9 @@ class AmiBridge:
 
     async def _resync(self) -> None:
         """Re-read channels and queue entries so calls in progress are not lost."""
-        manager = self._manager
-        assert manager is not None
         timeout = max(self._settings.connect_timeout, 10.0)
-        channels_reply = await asyncio.wait_for(
-            manager.send_action({"Action": "CoreShowChannels"}), timeout
-        )
-        queues_reply = await asyncio.wait_for(
-            manager.send_action({"Action": "QueueStatus"}), timeout
-        )
+        channels_reply = await self._answer({"Action": "CoreShowChannels"}, timeout)
+        queues_reply = await self._answer({"Action": "QueueStatus"}, timeout)
         channels = [
             SnapshotChannel(
                 m.get("Uniqueid"),
@@ -251,7 +267,7 @@ class AmiBridge:
     async def _resync_guarded(self) -> None:
         try:
             await self._resync()
-        except (TimeoutError, ConnectionError, AssertionError) as exc:
+        except (TimeoutError, ConnectionError) as exc:
             log.warning("AMI resync failed: %s", exc)
 
     def _close(self) -> None:

@@ -11,7 +11,7 @@ from hotline.settings import load_settings
 from hotline.yamlconf import ConfigError
 
 # Verbs whose own module parses the rest of the command line.
-DELEGATED = ("route", "prompts", "asr", "transcribe")
+DELEGATED = ("route", "prompts", "asr", "transcribe", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("prompts", "build the IVR prompts"),
         ("asr", "speech models: install-model"),
         ("transcribe", "transcribe recordings"),
+        ("demo", "place a few calls into the sandbox (service running)"),
     ):
         sub.add_parser(verb, help=text, add_help=False)
     return parser
@@ -118,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                 from asr.cli import asr_main
 
                 return asr_main(rest, settings)
+            case "demo":
+                from hotline.demo import demo_main
+
+                return demo_main(rest, settings)
             case "transcribe":
                 from asr.cli import transcribe_main
 

@@ -7,19 +7,27 @@ start it: integration tests are never skipped.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from hotline.sandbox import sandbox_status
+from hotline.asterisk_config import GENERAL_QUEUE
+from hotline.sandbox import SandboxError, asterisk_rx, sandbox_status
 from hotline.settings import Settings, load_settings
 
 # `from tests.integration.sipp import ...` works whatever pytest's import mode.
 _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
+
+
+QUEUES = ("enterprise", "property", "hr_social_security", "womens_rights", "market_regulation",
+          GENERAL_QUEUE)
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +49,22 @@ def sandbox(settings: Settings) -> Settings:
             pytrace=False,
         )
     return settings
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_left_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a sandbox test, no call and no agent stays behind for the next test.
+
+    A sipp process stopped mid-call leaves its channel up (it sends no BYE), and a desk
+    left logged in keeps its phone in the queues: the next test's tracker would see them.
+    """
+    yield
+    if "sandbox" not in request.fixturenames:
+        return
+    settings: Settings = request.getfixturevalue("settings")
+    with contextlib.suppress(SandboxError):
+        asterisk_rx(settings, "channel request hangup all")
+        for queue in QUEUES:
+            members = asterisk_rx(settings, f"queue show {queue}")
+            for interface in re.findall(r"\((PJSIP/\w+|Local/[^ )]+)\)", members):
+                asterisk_rx(settings, f"queue remove member {interface} from {queue}")
