@@ -110,12 +110,22 @@ class AmiBridge:
     async def wait_up(self, timeout: float) -> None:
         await asyncio.wait_for(self._up.wait(), timeout)
 
-    async def send_action(self, action: dict[str, str], timeout: float = 5.0) -> Any:
-        """Send an AMI action; returns panoramisk's reply (a Message, or a list for event lists)."""
+    async def send_action(
+        self, action: dict[str, str], timeout: float = 5.0, event_list: bool = False
+    ) -> Any:
+        """Send an AMI action; returns panoramisk's reply.
+
+        `event_list` actions (CoreShowChannels, QueueStatus...) return every message up to
+        their *Complete event. Others return their one response: we say so explicitly,
+        because panoramisk otherwise guesses from the reply's text, and its guess for
+        QueueAdd ("Added interface to queue") waits for events that never come.
+        """
         manager = self._manager
         if manager is None or self._state != "up":
             raise ConnectionError("AMI is not connected")
-        return await asyncio.wait_for(manager.send_action(dict(action)), timeout)
+        return await asyncio.wait_for(
+            manager.send_action(dict(action), as_list=event_list), timeout
+        )
 
     async def run(self) -> None:
         """Supervise the connection until cancelled."""
@@ -180,7 +190,9 @@ class AmiBridge:
         self._up.clear()
         raise ConnectionError(self._last_error or "AMI connection lost")
 
-    async def _answer(self, action: dict[str, str], timeout: float) -> Any:
+    async def _answer(
+        self, action: dict[str, str], timeout: float, event_list: bool = False
+    ) -> Any:
         """Send an action during set-up; a connection lost meanwhile fails it at once.
 
         A peer that closes right after accepting (a proxy, an Asterisk shutting down) may do
@@ -189,7 +201,7 @@ class AmiBridge:
         manager = self._manager
         if manager is None or self._lost.is_set():
             raise ConnectionError("AMI connection lost")
-        reply = asyncio.ensure_future(manager.send_action(action))
+        reply = asyncio.ensure_future(manager.send_action(action, as_list=event_list))
         lost = asyncio.ensure_future(self._lost.wait())
         try:
             done, _ = await asyncio.wait(
@@ -227,7 +239,8 @@ class AmiBridge:
                 return
             try:
                 await asyncio.wait_for(
-                    manager.send_action({"Action": "Ping"}), self._settings.connect_timeout
+                    manager.send_action({"Action": "Ping"}, as_list=False),
+                    self._settings.connect_timeout,
                 )
             except (TimeoutError, ConnectionError):
                 log.warning("AMI ping unanswered; closing the connection")
@@ -238,8 +251,8 @@ class AmiBridge:
     async def _resync(self) -> None:
         """Re-read channels and queue entries so calls in progress are not lost."""
         timeout = max(self._settings.connect_timeout, 10.0)
-        channels_reply = await self._answer({"Action": "CoreShowChannels"}, timeout)
-        queues_reply = await self._answer({"Action": "QueueStatus"}, timeout)
+        channels_reply = await self._answer({"Action": "CoreShowChannels"}, timeout, True)
+        queues_reply = await self._answer({"Action": "QueueStatus"}, timeout, True)
         channels = [
             SnapshotChannel(
                 m.get("Uniqueid"),

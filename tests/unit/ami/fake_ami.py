@@ -85,6 +85,13 @@ class FakeAmi:
                 )
         elif action == "ping":
             w.write(self._msg({"Response": "Success", "ActionID": aid, "Ping": "Pong"}))
+        elif action == "queueadd":
+            # Asterisk's own words, which panoramisk mistakes for the start of an event list.
+            w.write(
+                self._msg(
+                    {"Response": "Success", "ActionID": aid, "Message": "Added interface to queue"}
+                )
+            )
         elif action == "coreshowchannels":
             w.write(self._msg({"Response": "Success", "ActionID": aid, "EventList": "start"}))
             for ch in self.channels:

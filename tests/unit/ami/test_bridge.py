@@ -164,3 +164,17 @@ async def test_unanswered_ping_forces_reconnect(fake: FakeAmi) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_single_reply_actions_do_not_wait_for_an_event_list(fake: FakeAmi) -> None:
+    bridge, _ = make_bridge(fake)
+    task = asyncio.create_task(bridge.run())
+    try:
+        await bridge.wait_up(5)
+        reply = await bridge.send_action(
+            {"Action": "QueueAdd", "Queue": "property", "Interface": "PJSIP/1001"}, timeout=2
+        )
+        assert reply.success
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
