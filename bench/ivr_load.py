@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from hotline.keycalls import key_caller_scenario
 from hotline.sandbox import sandbox_status
 from hotline.settings import Settings, load_settings
 from tests.integration.ivr.harness import (
     ROUTES,
     AmiEvents,
-    key_caller_scenario,
     running_ivr,
     sipp_ports,
     staffed,

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from hotline.bus import EventBus
-from hotline.keycalls import key_caller_scenario, write_pcap  # noqa: F401 (re-exported for tests)
+from hotline.keycalls import key_caller_scenario as key_caller_scenario
 from hotline.settings import Settings
 from ivr.ports import TicketPort
 from ivr.runner import IvrServices
