@@ -197,6 +197,16 @@ class HotlineEmergency:
 
 
 @dataclass(frozen=True, slots=True)
+class HotlineRecording:
+    """The dialplan started recording a call: `path` is relative to the recordings folder."""
+
+    uniqueid: str
+    linkedid: str
+    ticket: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class FullyBooted:
     status: str = ""
 
@@ -225,6 +235,7 @@ AmiEvent = (
     | AgentComplete
     | HotlineVars
     | HotlineEmergency
+    | HotlineRecording
     | FullyBooted
     | RawEvent
 )
@@ -260,6 +271,11 @@ def _user_event(h: Headers, msg: AmiMessage) -> AmiEvent:
             h.get("Ticket", ""),
             h.get("Reason", ""),
             h.get("DialStatus", ""),
+        )
+    if name == "HotlineRecording":
+        uid = h.get("Uniqueid", "")
+        return HotlineRecording(
+            uid, h.get("Linkedid", "") or uid, h.get("Ticket", ""), h.get("Path", "")
         )
     if name != "HotlineRoute":
         return RawEvent("UserEvent", msg)

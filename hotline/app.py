@@ -35,6 +35,7 @@ from hotline.wiring import (
     LiveRouter,
     PoliceTickets,
     TransferOutcomes,
+    link_call_recordings,
     translate_for_desk,
 )
 from hotline.yamlconf import ConfigError
@@ -269,6 +270,9 @@ async def build_app(settings: Settings, parts: Parts = Parts()) -> web.Applicati
     app.cleanup_ctx.append(_task_ctx("desk-events", lambda s: translate_for_desk(s.bus, s.tracker)))
     app.cleanup_ctx.append(_task_ctx("police110-transfers", _record_transfers))
     app.cleanup_ctx.append(_task_ctx("recordings-retention", _retention))
+    app.cleanup_ctx.append(
+        _task_ctx("recordings-link", lambda s: link_call_recordings(s.bus, s.store))
+    )
     if parts.speech:
         app.cleanup_ctx.append(_speech_ctx)
     if parts.ivr:

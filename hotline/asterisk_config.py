@@ -67,6 +67,9 @@ class AsteriskValues:
     rtp_start: str = "10000"
     rtp_end: str = "10999"
     general_queue: str = GENERAL_QUEUE
+    # Where Asterisk writes whole-call recordings (MixMonitor); the service reads the same
+    # folder (for the sandbox: this path inside the chroot).
+    recordings_dir: str = "/var/spool/asterisk/hotline"
 
     def as_placeholders(self) -> dict[str, str]:
         return {name.upper(): value for name, value in asdict(self).items()}
@@ -104,8 +107,9 @@ def render_text(template: str, values: Mapping[str, str], name: str = "<template
 
 
 def template_files(template_dir: Path) -> list[Path]:
-    return sorted(p for p in template_dir.iterdir()
-                  if p.is_file() and p.name.endswith(TEMPLATE_SUFFIXES))
+    return sorted(
+        p for p in template_dir.iterdir() if p.is_file() and p.name.endswith(TEMPLATE_SUFFIXES)
+    )
 
 
 def render_config_set(template_dir: Path, values: AsteriskValues) -> dict[str, str]:
@@ -113,8 +117,10 @@ def render_config_set(template_dir: Path, values: AsteriskValues) -> dict[str, s
     if not values.ami_secret:
         raise RenderError("no AMI secret given: refusing to render manager.conf without one")
     placeholders = values.as_placeholders()
-    return {p.name: render_text(p.read_text(encoding="utf-8"), placeholders, p.name)
-            for p in template_files(template_dir)}
+    return {
+        p.name: render_text(p.read_text(encoding="utf-8"), placeholders, p.name)
+        for p in template_files(template_dir)
+    }
 
 
 def install_config_set(files: Mapping[str, str], etc_dir: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ami_bridge.events import HotlineRecording
 from ami_bridge.tracker import CallTracker
 from asr import events as asr_events
 from desk.ports import ConfigStatus, IvrCallEnded, SpeechPartial
@@ -20,9 +21,9 @@ from police110.call import PoliceTransferOutcome
 from routing.decision import Decision
 from routing.router import Router
 from tickets.commands import NewTicket
-from tickets.errors import DuplicateExternalRef, TicketNotFound
+from tickets.errors import DuplicateExternalRef, TicketError, TicketNotFound
 from tickets.store import TicketStore
-from tickets.vocab import Channel
+from tickets.vocab import Channel, RecordingKind
 
 log = logging.getLogger(__name__)
 
@@ -231,3 +232,30 @@ _IVR_OUTCOMES = {
 def _caller(tracker: CallTracker, call_id: str) -> str:
     call = tracker.call(call_id) or tracker.call_of_channel(call_id)
     return call.caller_num if call is not None else ""
+
+
+async def link_call_recordings(bus: EventBus, store: TicketStore) -> None:
+    """The dialplan says which MixMonitor file belongs to which ticket: keep that link."""
+    sub = bus.subscribe()
+    try:
+        async for event in sub:
+            if isinstance(event, HotlineRecording) and event.ticket and event.path:
+                try:
+                    await asyncio.to_thread(
+                        store.add_recording,
+                        event.ticket,
+                        event.linkedid,
+                        RecordingKind.CALL,
+                        event.path,
+                        "dialplan",
+                    )
+                except (TicketError, ValueError) as exc:
+                    log.warning(
+                        "recording %s not linked to ticket %s: %s",
+                        event.path,
+                        event.ticket,
+                        exc,
+                        extra={"call_id": event.linkedid},
+                    )
+    finally:
+        sub.close()

@@ -19,6 +19,7 @@ import pytest
 from ami_bridge import events as ev
 from hotline.app import SERVICE, Parts, build_app
 from hotline.settings import Settings
+from recordings.settings import recordings_path
 from tests.integration.desk.deskbrowser import DeskPage, chromium, serve
 from tests.integration.ivr.harness import key_caller_scenario, sipp_ports
 from tests.integration.sipp import start_uac, uas_phone
@@ -81,6 +82,15 @@ async def test_key_call_pops_on_agent_desk_and_is_dispatched(
             assert ("status", "agent1001") in trail and ("department", "agent1001") in trail
             assert ("kind", "agent1001") in trail
             assert any(step.endswith("key 2") for step in ticket.ivr_path), ticket.ivr_path
+            # The conversation was recorded (MixMonitor) and the file is linked to the ticket.
+            recordings = service.store.recordings(number)
+            assert [r.kind.value for r in recordings] == ["call"], recordings
+            wav = recordings_path(settings) / recordings[0].path
+            for _ in range(50):
+                if wav.exists() and wav.stat().st_size > 44:
+                    break
+                await asyncio.sleep(0.1)
+            assert wav.stat().st_size > 44, f"{wav} is empty"
             assert not desk.errors
         finally:
             await desk.close()
