@@ -4,8 +4,10 @@
     hotline route eval FILE.jsonl [--json] [--subset all|tune|heldout]
     hotline route retrain [--out PATH]
 
-Evaluation trains the classifier on the tune part of the shipped split only (the
-held-out part must stay unseen), unless --model names a saved model to use instead.
+Evaluation trains the classifier on the tune part of the shipped split and the training
+part of the synthetic calls only (both held-out parts must stay unseen), unless --model
+names a saved model to use instead. `--subset heldout` on tests/data/synthetic-calls.jsonl
+scores the synthetic fifth set aside before tuning.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from routing.router import Router
 from routing.service import (
     DEV_SET,
     SPLIT,
+    SYNTHETIC,
     build_router,
     config_file,
     model_file,
@@ -83,7 +86,8 @@ def _eval_main(argv: list[str], settings: Settings, out: TextIO) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--subset", choices=("all", "tune", "heldout"), default="all",
-                        help="part of the shipped split to score (ids from tests/data/split.json)")
+                        help="part to score: dev-set ids from tests/data/split.json,"
+                             " synthetic calls by id (every fifth is held out)")
     parser.add_argument("--model", type=Path,
                         help="use this saved model instead of one trained on the tune part")
     args = parser.parse_args(argv)
@@ -93,8 +97,9 @@ def _eval_main(argv: list[str], settings: Settings, out: TextIO) -> int:
         model = f"saved model {args.model}"
     else:
         router = build_router(settings, config=config, train_subset="tune")
-        model = f"classifier trained on the tune part of {SPLIT.name} only"
-    rows = read_rows(args.file, split_ids(args.subset))
+        model = (f"classifier trained on the tune part of {SPLIT.name} and the training part"
+                 f" of {SYNTHETIC.name} only")
+    rows = read_rows(args.file, split_ids(args.subset, synthetic=args.file))
     result = evaluate(router, rows)
     result = {"subset": args.subset, "model": model, **result}
     if args.json:
@@ -118,7 +123,7 @@ def _retrain_main(argv: list[str], settings: Settings, out: TextIO) -> int:
     target = args.out or model_file(settings)
     model = retrain(corrected, target, config)
     print(f"已保存模型 model saved: {target} ({model.trained_on} 条样本 examples, "
-          f"{DEV_SET.name} + {len(corrected)} corrected)", file=out)
+          f"{DEV_SET.name} + {SYNTHETIC.name} + {len(corrected)} corrected)", file=out)
     return 0
 
 

@@ -50,15 +50,32 @@ _SMALL_MONEY = re.compile(
 # After a number: these units make it something other than money.
 _NOT_MONEY_AFTER = re.compile(
     r"[多几余来]|[年月日号天岁个次楼层栋幢单元室路米斤两条分秒周倍人家户辆台座间度点%]|小时|平"
+    r"|出头"
 )
+# A small number right after paying, refunding or charging is a sum (花了60, 退了我50).
+_MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
+                           "|贵了|便宜了|要了我?)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
 _MAGNITUDE = re.compile("[十百千万亿]")
 _SCALES = {"万": 10_000, "千": 1_000, "百": 100, "亿": 100_000_000}
 _SCALE = re.compile("[万千百亿]")
 
+# Part-of-speech tags (jieba) of words that never begin an address: verbs, adverbs,
+# prepositions, pronouns, conjunctions, particles, adjectives.
+_NOT_PLACE_START = frozenset({"v", "vd", "vi", "d", "p", "r", "c", "u", "uj", "ul", "uz", "ug",
+                              "ud", "uv", "ad", "z", "y", "e"})
+# Words a caller says just before a place that jieba may tag as nouns.
+_NOT_PLACE_WORDS = frozenset({"建议", "表扬", "投诉", "举报", "反映", "咨询", "请问", "希望",
+                              "感谢"})
+# A place followed by one of these names an office, not where something happened
+# (利辛县数据资源局, 谯城区妇联): no address, unless a spot near it follows (卫生院门口).
+_AGENCY = re.compile(
+    "(?:的)?(?:[^\\W\\d_]{0,6}(?:局|委员会|法院|检察院|政府|中心|派出所|妇联|交警|大队|卫生院|人社|窗口"
+    "|办事处|税务|医保|社保|残联|团委|工会))(?!门口|旁边|附近|对面|[东南西北]边)")
+
 # Characters that never sit inside a place or shop name: pronouns, particles, verbs
 # that introduce a place (在, 住, 到...).
-_NAME = "[^\\W\\d_我你他她们的个这那了是在住和跟给到去从把被就说条段一整]"
+_NAME = "[^\\W\\d_问想我你他她们的个这那了是在住和跟给到去从把被就说条段一整]"
 
 
 def _names(words: Iterable[str]) -> str:
@@ -75,25 +92,38 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     town = f"(?:{towns})"
     number = "(?:\\d+|[一二三四五六七八九十]+)"
     # An unlisted town is only taken right after a county: 问街道 / 镇上 are not places.
-    any_town = f"(?:{towns}|{_NAME}{{2,3}}(?:镇|乡|街道)(?!上|里|政府))"
-    one_road = (f"(?:{roads}|{_NAME}{{2,3}}(?<![马公铁网电水思道速])"
+    # 十八里镇 reaches us as 18里镇: the normaliser turned its numeral into digits.
+    any_town = f"(?:{towns}|(?:\\d+里|{_NAME}{{2,3}})(?:镇|乡|街道)(?!上|里|政府))"
+    # 马路 线路 跑路 十字路口 水泥路...: words ending in 路 that name no road.
+    not_road = "马公铁网电水思道速线跑走出退带让半一字回条段泥油土"
+    one_road = (f"(?:{roads}|{_NAME}{{2,3}}(?<![{not_road}])"
                 "(?:大道|路|街(?!道)|巷)(?![灯边况费线面子]))")
     roads_ = f"(?:{one_road}(?:[和与跟]{one_road})?)"
-    compound = (f"(?:(?:{compounds})(?:小区)?|{_NAME}{{2,4}}(?<![老新大小这那])"
-                "(?:小区|花园|新城|家园|公寓|华府|华庭|花苑|府小区|名苑|公馆|大厦|新村|家属院"
-                "|家属楼|宿舍|苑))")
-    village = f"(?:{_NAME}{{2,3}}(?<![农乡])(?:村|庄|寨|圩)(?:{number}组)?)"
+    # Compound names end in a handful of words; 城 and 园 alone only count when a phase or a
+    # building follows (阳光城二期, 金桂园六号楼), else 进城 / 公园 would be addresses.
+    phase = "(?:[\\d一二三四五六七八九十]+期)"
+    numbered = "(?=(?:[\\d一二三四五六七八九十]+(?:期|号楼|栋|幢|号院)))"
+    compound = (f"(?:(?:(?:{compounds})(?:小区)?|{_NAME}{{2,4}}(?<![老新大小这那旧])"
+                "(?:小区|花园|新城|家园|公寓|华府|华庭|花苑|府小区|名苑|名邸|名居|公馆|大厦|新村"
+                "|家属院|家属楼|宿舍|苑|湾|(?<!政)府|雅居|嘉园|广场(?=[\\d一二三四五六七八九十]))"
+                f"|{_NAME}{{1,3}}(?:城|园|里|庭){numbered}){phase}?)")
+    village = (f"(?:(?!村){_NAME}{{2,3}}(?<![农乡款])(?:村(?![委民里])|庄(?!稼|园|重)|寨|圩)"
+               f"(?:{number}组)?)")
     community = f"(?:{_NAME}{{2,3}}社区)"
-    landmark = f"(?:(?:{landmarks})[\\d一二三四五六七八九十]*(?:号)?桥?)"
+    # Rivers and their bridges (涡河二桥), listed or not: 桥上 alone is no place.
+    landmark = (f"(?:(?:{landmarks})[\\d一二三四五六七八九十]*(?:号)?桥?"
+                f"|{_NAME}{{1,2}}河(?:[\\d一二三四五六七八九十]+号?桥|大桥|(?=边|里|上|堤)))")
     # A hospital, school or market only counts after a place that anchors it.
     facility = (f"(?:{_NAME}{{2,4}}(?:广场|商场|医院|中学|小学|学校|幼儿园|公园|菜市场|市场|超市"
-                "|银行|汽车站|车站|大厦))")
+                "|银行|汽车站|车站|大厦)|(?:卫生院|医院|派出所|学校|小学|中学|幼儿园|菜市场|汽车站"
+                "|火车站|政府)(?=门口|旁边|附近|对面))")
     building = f"(?:{number}(?:号楼|栋|幢))"
     unit = f"(?:{number}单元)"
     room = f"(?:{number}(?:室|号房?)|\\d{{3,4}}(?!\\d))"
     house_number = f"(?:{number}号(?!楼))"
     citypart = "(?:城[东南西北]关?|城关)"
-    tail = ("(?:中段|交叉口|交口|十字路口|路口|附近|旁边|对面|门口|[东南西北](?:边|侧|面)"
+    tail = ("(?:[东南西北中]段|交叉口|交口|十字路口|路口|(?<=[路街道])口|附近|旁边|对面|门口"
+            "|[东南西北](?:边|侧|面)"
             "|往[东南西北](?:边)?|公交站台?|站台|工业园区?|经济开发区|开发区|工业区|加油站"
             f"|(?:靠近|挨着){_NAME}{{2,5}}?(?=那|这|的|$))")
     # After a town, a one-character surname village is common: 双沟镇李庄.
@@ -184,7 +214,8 @@ class EntityFinder:
                 after = s[m.end() + 1:m.end() + 3]
             money = _MONEY_AFTER.match(after) is not None
             if not money:
-                if _NOT_MONEY_AFTER.match(after) or value < 100:
+                paid = _MONEY_BEFORE.search(s[max(0, m.start() - 4):m.start()]) is not None
+                if _NOT_MONEY_AFTER.match(after) or (value < 100 and not paid):
                     continue
             elif after.startswith("块") and re.match(r"块\d", after):
                 continue
@@ -215,12 +246,16 @@ class EntityFinder:
         best: tuple[int, int] | None = None
         pos = 0
         for token in tokens:
+            if self._tag(token) in _NOT_PLACE_START or token in _NOT_PLACE_WORDS:
+                # 想亳州大道, 打火建安花园, 建议小区: a verb or adverb never begins a place.
+                pos += len(token)
+                continue
             m = self._address.match(text.text, pos)
             if m is not None and m.end() > m.start() and (
                     best is None or m.end() - m.start() > best[1] - best[0]):
                 best = m.span()
             pos += len(token)
-        if best is None:
+        if best is None or _AGENCY.match(text.text, best[1]):
             return None
         start, end = self._span(text, *best)
         return Entity("address", re.sub(r"\s+", "", transcript[start:end]), start, end)

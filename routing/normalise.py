@@ -30,6 +30,10 @@ _SPACES = re.compile(r"^\s+|\s+$|(?<![A-Za-z\s])\s+|\s+(?![A-Za-z\s])")
 _DIGIT_RUN = re.compile(f"[{DIGIT_CHARS}]{{3,}}")
 # A quantity has a magnitude character and starts with a digit or 十: 万一 (in case)
 # and 千万 (by all means) are words, not numbers. 十字/十分 (cross, very) are words too.
+# 一点五万 (1.5 x 10000): a decimal is only a whole sum with a magnitude after it; 零点八
+# (a price per square metre) stays as spoken.
+_DECIMAL = re.compile(
+    f"(?<![{DIGIT_CHARS}{MAGNITUDE_CHARS}])[{DIGIT_CHARS}十]+点[{DIGIT_CHARS}]+[万千亿]")
 _QUANTITY = re.compile(
     f"(?<![{DIGIT_CHARS}{MAGNITUDE_CHARS}])(?=[{DIGIT_CHARS}十])"
     f"[{DIGIT_CHARS}]*[{MAGNITUDE_CHARS}][{DIGIT_CHARS}{MAGNITUDE_CHARS}]*"
@@ -88,6 +92,8 @@ def digits_one_by_one(spoken: str) -> str:
 
 def quantity_value(spoken: str) -> int | None:
     """三万五千 -> 35000, 一万二 -> 12000 (colloquial); None when it is not a whole number."""
+    if "点" in spoken:
+        return _decimal_value(spoken)
     try:
         value = cn2an.cn2an(spoken, "smart")
     except (ValueError, KeyError, IndexError):
@@ -99,13 +105,33 @@ def quantity_value(spoken: str) -> int | None:
     return int(value)
 
 
+def _decimal_value(spoken: str) -> int | None:
+    """一点五万 -> 15000; None unless the result is whole (cn2an reads no 点 before 万)."""
+    whole, _, rest = spoken.partition("点")
+    decimals, magnitude = rest[:-1], rest[-1:]
+    scale = {"万": 10_000, "千": 1_000, "亿": 100_000_000}.get(magnitude)
+    head = quantity_value(whole) if whole not in _DIGIT_VALUE else int(_DIGIT_VALUE[whole])
+    if scale is None or head is None or not decimals:
+        return None
+    try:
+        fraction = int(digits_one_by_one(decimals))
+    except KeyError:
+        return None
+    denominator: int = 10 ** len(decimals)
+    numerator: int = (head * denominator + fraction) * scale
+    if numerator % denominator:
+        return None
+    return numerator // denominator
+
+
 def numeral_pattern(protected: Iterable[str] = ()) -> re.Pattern[str]:
     """One pattern for protected names, digit runs and quantities, tried in that order."""
     names = sorted({p for p in protected if re.search(f"[{DIGIT_CHARS}{MAGNITUDE_CHARS}]", p)},
                    key=len, reverse=True)
     keep = "|".join(re.escape(n) for n in names) or "(?!)"
     return re.compile(
-        f"(?P<keep>{keep})|(?P<run>{_DIGIT_RUN.pattern})|(?P<qty>{_QUANTITY.pattern})"
+        f"(?P<keep>{keep})|(?P<run>{_DIGIT_RUN.pattern})|(?P<qty>{_DECIMAL.pattern}"
+        f"|{_QUANTITY.pattern})"
     )
 
 

@@ -2,8 +2,9 @@
 
 The composition root calls `build_router(settings)` once. The classifier comes from the
 saved model (written by `retrain`) or, when there is none, is trained on the shipped
-labeled set. Evaluation on the held-out part must use `train_subset="tune"`, or the
-model would have seen the answers.
+labeled sets: the dev set and the synthetic calls written from domain knowledge.
+Evaluation on the held-out parts must use `train_subset="tune"`, or the model would have
+seen the answers. tests/data/routing-cases.txt is never trained on: it tests the result.
 """
 
 from __future__ import annotations
@@ -23,6 +24,17 @@ log = logging.getLogger(__name__)
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "utterances-dev.jsonl"
 SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
+# Calls written from domain knowledge (not from the dev set), same format. Every fifth id
+# (syn-0005, syn-0010, ...) was set aside before any tuning: it is never trained on in an
+# evaluation and measures the rules and the model on calls like those nobody has seen.
+SYNTHETIC = PROJECT_ROOT / "tests" / "data" / "synthetic-calls.jsonl"
+SYNTHETIC_HELDOUT_EVERY = 5
+
+
+def synthetic_heldout(row_id: str) -> bool:
+    """Whether a synthetic call belongs to its held-out fifth (fixed by its id)."""
+    prefix, _, number = row_id.partition("-")
+    return prefix == "syn" and number.isdigit() and int(number) % SYNTHETIC_HELDOUT_EVERY == 0
 
 
 def config_file(settings: Settings) -> Path:
@@ -33,23 +45,53 @@ def model_file(settings: Settings) -> Path:
     return settings.data_path / "routing" / "model.pkl"
 
 
-def split_ids(subset: str, split_path: Path = SPLIT) -> frozenset[str] | None:
-    """Ids of a subset of the dev set: tune, heldout, or None for all."""
+def split_ids(subset: str, split_path: Path = SPLIT,
+              synthetic: Path | None = None) -> frozenset[str] | None:
+    """Ids of a subset: tune, heldout, or None for all.
+
+    The dev-set ids come from the committed split; with `synthetic`, that file's ids are
+    added too (its held-out fifth to "heldout", the rest to "tune"), so one subset name
+    selects the right rows whichever labeled file is evaluated.
+    """
     if subset == "all":
         return None
     data = json.loads(split_path.read_text(encoding="utf-8"))
     if subset not in ("tune", "heldout"):
         raise ValueError(f"unknown subset: {subset}")
-    return frozenset(data[subset])
+    ids = set(data[subset])
+    if synthetic is not None and synthetic.exists():
+        for example_id in _ids(synthetic):
+            if (example_id.startswith("syn-")
+                    and synthetic_heldout(example_id) == (subset == "heldout")):
+                ids.add(example_id)
+    return frozenset(ids)
+
+
+def _ids(path: Path) -> list[str]:
+    return [str(json.loads(raw)["id"]) for raw in path.read_text(encoding="utf-8").splitlines()
+            if raw.strip()]
 
 
 def _normaliser(config: RoutingConfig) -> Normaliser:
     return Normaliser(config.slips, config.fillers, config.places.all_names())
 
 
-def train_on_dev_set(config: RoutingConfig, subset: str = "all",
-                     dev_set: Path = DEV_SET) -> Classifier:
+def training_examples(subset: str = "all", dev_set: Path = DEV_SET,
+                      synthetic: Path = SYNTHETIC) -> list[Example]:
+    """The dev set (or its tune part) plus the synthetic calls (or their training part).
+
+    With subset "tune" neither held-out part is included; with "all" (the shipped model)
+    everything labeled is.
+    """
     examples = read_examples(dev_set, split_ids(subset))
+    if synthetic.exists():
+        examples += read_examples(synthetic, split_ids(subset, synthetic=synthetic))
+    return examples
+
+
+def train_on_dev_set(config: RoutingConfig, subset: str = "all",
+                     dev_set: Path = DEV_SET, synthetic: Path = SYNTHETIC) -> Classifier:
+    examples = training_examples(subset, dev_set, synthetic)
     normalise = _normaliser(config)
     return Classifier.train(examples, lambda t: normalise(t).text)
 
@@ -59,11 +101,12 @@ def retrain(examples: Iterable[tuple[str, str, str]], out_path: Path,
             base: Sequence[Example] | None = None) -> Classifier:
     """Train on the shipped labeled set plus agent-corrected (text, line, kind) and save.
 
-    `base` defaults to the whole shipped dev set; corrected examples are appended after it.
+    `base` defaults to the whole shipped dev set and the synthetic calls; corrected
+    examples are appended after it.
     `config` (for the normaliser) defaults to the shipped config/routing.yaml.
     """
     config = config or load_routing_config(config_file(Settings()))
-    labeled = list(base) if base is not None else read_examples(DEV_SET)
+    labeled = list(base) if base is not None else training_examples("all")
     corrected = [Example(text, line, kind) for text, line, kind in examples]
     normalise = _normaliser(config)
     model = Classifier.train(labeled + corrected, lambda t: normalise(t).text)

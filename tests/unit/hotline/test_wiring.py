@@ -100,3 +100,17 @@ def test_config_board_keeps_last_reload_on_refusal(tmp_path: Path) -> None:
     (status,) = board.config_status()
     assert not status.ok and status.last_reload is not None
     assert status.issues == ("ivr.yaml:3: 错误 (bad)",)
+
+
+async def test_transfer_outcome_goes_on_the_ticket_and_flags_no_answer(store: TicketStore) -> None:
+    from hotline.wiring import TransferOutcomes
+    from police110.call import PoliceTransferOutcome
+
+    ticket = store.create_ticket(NewTicket(channel=Channel.PHONE, line="police_110",
+                                           kind="help", sla_days=1))
+    outcomes = TransferOutcomes(store)
+    await outcomes.record_transfer(PoliceTransferOutcome(
+        ticket.number, "1.1", "transfer", "no-answer", "NOANSWER", 20.0, 0.0))
+    (event,) = store.events(ticket.number, "police110_transfer")
+    assert event.after["outcome"] == "no-answer"
+    assert store.get(ticket.number).emergency

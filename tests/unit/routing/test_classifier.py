@@ -4,7 +4,15 @@ from pathlib import Path
 
 from routing.classifier import Classifier, read_examples
 from routing.config import RoutingConfig
-from routing.service import DEV_SET, load_classifier, retrain, split_ids
+from routing.service import (
+    DEV_SET,
+    SYNTHETIC,
+    load_classifier,
+    retrain,
+    split_ids,
+    synthetic_heldout,
+    training_examples,
+)
 
 
 def test_retrain_saves_a_model_that_loads_and_learns_corrections(
@@ -20,17 +28,32 @@ def test_retrain_saves_a_model_that_loads_and_learns_corrections(
     assert max(probs, key=lambda k: probs[k]) == "market_regulation"
 
 
-def test_without_a_saved_model_it_trains_on_the_dev_set(
+def test_without_a_saved_model_it_trains_on_everything_labeled(
         tmp_path: Path, routing_config: RoutingConfig) -> None:
     model = load_classifier(routing_config, tmp_path / "missing.pkl")
-    assert model.trained_on == len(read_examples(DEV_SET))
+    assert model.trained_on == len(read_examples(DEV_SET)) + len(read_examples(SYNTHETIC))
+
+
+def test_evaluation_training_leaves_both_heldout_parts_out() -> None:
+    """The tune-only model sees neither the dev held-out part nor the synthetic fifth."""
+    import json
+
+    tune = training_examples("tune")
+    dev_held = split_ids("heldout") or frozenset()
+    rows = [json.loads(raw) for raw in SYNTHETIC.read_text(encoding="utf-8").splitlines() if raw]
+    syn_held = [r for r in rows if synthetic_heldout(r["id"])]
+    assert len(syn_held) == len(rows) // 5
+    held_texts = ({r["text"] for r in syn_held}
+                  | {e.text for e in read_examples(DEV_SET, dev_held)})
+    assert not held_texts & {e.text for e in tune}
+    assert len(tune) == len(read_examples(DEV_SET)) - len(dev_held) + len(rows) - len(syn_held)
 
 
 def test_a_broken_model_file_falls_back(tmp_path: Path, routing_config: RoutingConfig) -> None:
     bad = tmp_path / "model.pkl"
     bad.write_bytes(b"not a pickle")
     model = load_classifier(routing_config, bad)
-    assert model.trained_on == len(read_examples(DEV_SET))
+    assert model.trained_on == len(training_examples("all"))
 
 
 def test_fast_prediction_equals_sklearn(routing_config: RoutingConfig) -> None:

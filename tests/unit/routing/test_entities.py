@@ -79,3 +79,53 @@ def test_named_enterprise_but_not_a_trade(tune_router: Router) -> None:
     assert entities(tune_router, "我 是 利辛县 金穗 面粉 厂 的")["enterprise"] == "金穗面粉厂"
     assert "enterprise" not in entities(tune_router, "燃气 公司 一直 不 来")
     assert "enterprise" not in entities(tune_router, "我 是 一家 服装厂 的 负责人")
+
+
+@pytest.mark.parametrize(("transcript", "address"), [
+    # Compounds and roads nobody listed in places.yaml.
+    ("我 住 在 东方 明珠 小区 十三 栋 一 单元 五零二", "东方明珠小区十三栋一单元五零二"),
+    ("谯城区 魏武 街道 紫荆 名邸 七 号楼 一 单元 的 电梯 坏 了",
+     "谯城区魏武街道紫荆名邸七号楼一单元"),
+    ("我们 是 阳光 城 二期 十 栋 的", "阳光城二期十栋"),
+    ("向阳 路 上 的 路灯 不 亮", "向阳路"),
+    ("蒙城县 立仓镇 孙圩村 的 路 坏 了", "蒙城县立仓镇孙圩村"),
+    ("华佗 大道 北段 施工 天天 堵车", "华佗大道北段"),
+    ("有 人 掉 到 河 里 了 在 淝河 二桥 下面", "淝河二桥"),
+])
+def test_unlisted_places_are_found_by_their_suffixes(
+        rules_router: Router, transcript: str, address: str) -> None:
+    assert entities(rules_router, transcript).get("address") == address
+
+
+@pytest.mark.parametrize("transcript", [
+    "我 想 表扬 一下 谯城区 妇联 的 张 主任",  # an office, not where it happened
+    "我 建议 小区 多 装 几 个 充电桩",
+    "公交 线路 太 少 了",
+    "小区 门口 的 十字 路口 红绿灯 太 短",
+    "镇政府 欠 我们 工程款",
+])
+def test_offices_and_common_words_are_not_addresses(rules_router: Router, transcript: str) -> None:
+    assert "address" not in entities(rules_router, transcript)
+
+
+def test_approximate_sums_are_not_amounts(rules_router: Router) -> None:
+    assert "amount" not in entities(rules_router, "工资 才 两千 出头")
+
+
+@pytest.mark.parametrize(("transcript", "amount"), [
+    ("欠 我们 一点五 万 的 货款", 15000),
+    ("还 欠 十二点 五 万", 125000),
+    ("买 了 两 斤 肉 花 了 六十", 60),
+    ("最后 只 退 了 我 五十", 50),
+])
+def test_decimal_sums_and_small_sums_after_paying(
+        rules_router: Router, transcript: str, amount: int) -> None:
+    assert entities(rules_router, transcript).get("amount") == amount
+
+
+@pytest.mark.parametrize("transcript", [
+    "商家 说 假 一 赔 十",  # a slogan, not a sum
+    "物业费 从 零点 八 涨 到 一 块 五",  # a price per square metre, not a whole sum
+])
+def test_slogans_and_unit_prices_are_not_amounts(rules_router: Router, transcript: str) -> None:
+    assert "amount" not in entities(rules_router, transcript)

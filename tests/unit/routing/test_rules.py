@@ -105,3 +105,39 @@ def test_with_config_keeps_the_model_and_jieba(tune_router: Router) -> None:
     assert again.classifier is tune_router.classifier
     assert again.segmenter is tune_router.segmenter
     assert again.config.low_confidence == 0.5
+
+
+@pytest.mark.parametrize("text", [
+    "刚才 接到 电话 说 是 公安局 的 让 我 转 到 安全 账户 我 转 了 两万",
+    "我 爸 被 一伙 人 拉上 面包车 带走 了",
+    "有人 打电话 敲诈 我 说 不 给 钱 就 把 照片 发 出去",
+    "他 拿着 汽油 在 我家 门口 说 要 点火",
+    "那个 司机 喝醉 了 还 开着 车 在 路上 乱 窜",
+    "楼道 里 煤气 泄漏 了 味道 很 大",
+    "我 被 保安 打 了 他们 现在 还 围着 我",
+    "饭店 里 有 人 拿着 酒瓶 砸 桌子",
+    "我 婆婆 把 我 锁 在 屋里 不让 出来 我 偷偷 打 的 电话",
+    "他 说 要 带着 孩子 一起 去死",
+])
+def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router, text: str) -> None:
+    d = rules_router.route(text)
+    assert d.line == POLICE and d.explanation.decided_by.startswith("rule:"), text
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    # 打我电话 is a callback number, not a beating.
+    ("快递 驿站 取 件 要 收费 你们 打 我 电话 一 三 九 零 零 零 零 零 零 零 零",
+     "market_regulation"),
+    # 生产假冒 contains 产假 but is about fake goods.
+    ("有人 在 生产 假冒 的 白酒 贴 名牌 商标", "market_regulation"),
+    # Trafficked long ago and looking for family: help, not an emergency.
+    ("我 是 被 拐卖 来 的 十几 年 了 想 回 老家 找 亲人", "womens_rights"),
+    # A pole hit by a car is a public-works matter.
+    ("路边 电线杆 被 车 撞 歪 了 电线 耷拉 下来", "general"),
+    ("我 老公 去年 打 过 我 现在 想 离婚 孩子 归 谁", "womens_rights"),
+    ("出嫁 的 女儿 村里 分红 不给 我们", "womens_rights"),
+    ("老板 叫 人 打 过 我 现在 不敢 去 要 工资 了", "hr_social_security"),
+])
+def test_keywords_of_one_line_with_the_request_of_another(
+        tune_router: Router, text: str, line: str) -> None:
+    assert tune_router.route(text).line == line

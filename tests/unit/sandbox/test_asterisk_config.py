@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ami_bridge.events import OUR_VARIABLES
 from hotline.asterisk_config import (
     GENERAL_QUEUE,
     PLACEHOLDER,
@@ -81,7 +82,8 @@ def test_manager_conf_loopback_user_with_the_classes_the_bridge_needs(
     assert general.get("enabled") == "yes"
     assert general.get("bindaddr") == "127.0.0.1"
     assert general.get("port") == "5038"
-    assert general.get("channelvars") == "ROUTE_QUEUE,TICKET_ID,IVR_PATH,HOTLINE_CALL_ID"
+    # Exactly the variables the bridge decodes from channel events.
+    assert general.get("channelvars") == ",".join(OUR_VARIABLES)
     user = find(sections, "hotline")
     assert user.get("secret") == SECRET
     assert user.all("deny") == ["0.0.0.0/0.0.0.0"]
