@@ -156,6 +156,9 @@ class IvrConfig:
     recording_notice: Prompt
     transfer: Prompt
     police: Prompt
+    # A police decision from speech below this confidence is confirmed with one key first.
+    police_confirm: Prompt
+    police_confirm_below: float
     speech: SpeechConfig
     callback: CallbackConfig
     agent_dial: AgentDialConfig
@@ -175,7 +178,7 @@ class IvrConfig:
         """Every prompt of the file once, in a stable order (for `prompts build`)."""
         seen: dict[str, Prompt] = {}
         fixed = [self.greeting, *(v.prompt for v in self.greeting_variants),
-                 self.recording_notice, self.transfer, self.police,
+                 self.recording_notice, self.transfer, self.police, self.police_confirm,
                  self.speech.prompt, self.speech.busy, self.speech.not_understood,
                  self.callback.prompt, self.callback.invalid, self.callback.thanks,
                  self.agent_dial.prompt, self.agent_dial.invalid]
@@ -437,7 +440,8 @@ def build_config(doc: Located) -> IvrConfig:
             vname, Prompt(f"greeting-{vname}", r.text(vd, "text", path)),
             _dates(r, vd.get("dates"), (*path, "dates")), r.flag(vd, "enabled", path, True)))
 
-    police_d = r.mapping(top.get("police110"), ("police110",), {"prompt"})
+    police_d = r.mapping(top.get("police110"), ("police110",),
+                         {"prompt", "confirm", "confirm_below"})
     s = r.mapping(top.get("speech"), ("speech",),
                   {"prompt", "busy", "not_understood", "max_seconds"})
     c = r.mapping(top.get("callback"), ("callback",), {
@@ -488,6 +492,10 @@ def build_config(doc: Located) -> IvrConfig:
         transfer=Prompt("transfer", r.text(top, "transfer", (), "正在为您转接，请稍候。")),
         police=Prompt("police110", r.text(police_d, "prompt", ("police110",),
                                          "正在为您转接幺幺零报警服务台，请不要挂机。")),
+        police_confirm=Prompt("police110-confirm", r.text(
+            police_d, "confirm", ("police110",),
+            "您反映的情况需要报警吗？需要报警请按1，不需要请按2。")),
+        police_confirm_below=r.number(police_d, "confirm_below", ("police110",), 0.8, 0.0, 1.0),
         speech=SpeechConfig(
             _prompt(r, s, "prompt", ("speech",), "speech-prompt"),
             _prompt(r, s, "busy", ("speech",), "speech-busy"),

@@ -32,8 +32,10 @@ from ivr.config import (
 from ivr.ports import RouteDecision, SpeechOutcome
 from ivr.record import CallerContext, IvrPath, PathStep
 
-# ---- steps: what the runner must do next -------------------------------------------
+# Seconds a caller gets to answer "need the police? 1 yes, 2 no" before 110 is called.
+POLICE_CONFIRM_SECONDS = 5.0
 
+# ---- steps: what the runner must do next -------------------------------------------
 
 @dataclass(frozen=True)
 class Play:
@@ -399,6 +401,15 @@ class CallMachine:
             line = POLICE_LINE  # a possible emergency never waits behind a confidence flag
         self._note("route", f"{line} confidence={decision.confidence:.2f}" if decision else line)
         if line == POLICE_LINE:
+            if decision is not None and decision.confidence < self.config.police_confirm_below:
+                # A middling speech guess: one key to confirm. Only an explicit "no" keeps the
+                # caller on 12345; silence or any other key still goes to 110.
+                key = yield from self._play(self.config.police_confirm, "12")
+                if key is None:
+                    key = yield from self._wait_digit(POLICE_CONFIRM_SECONDS)
+                self._note("confirm", key or "none")
+                if key == "2":
+                    return (yield from self._to_line(GENERAL_LINE, "speech", text, decision)), None
             return (yield from self._to_police("speech", text, decision)), None
         if line not in self.config.lines:
             line = GENERAL_LINE

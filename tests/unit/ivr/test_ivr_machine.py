@@ -221,6 +221,29 @@ def test_speech_police_decision_takes_110_path() -> None:
     assert d.variables()["ROUTE_ACTION"] == "police110"
 
 
+@pytest.mark.parametrize(("confirm", "action", "line"), [
+    ("1", "police110", POLICE_LINE),   # yes: 110
+    ("", "police110", POLICE_LINE),    # silence: an emergency caller may not press, so 110
+    ("2", "queue", "general"),         # an explicit no: an agent on 12345 takes it
+])
+def test_middling_police_guess_is_confirmed_with_one_key(confirm: str, action: str,
+                                                         line: str) -> None:
+    d = Driver()
+    heard = SpeechHeard(SpeechResult("隔壁 好像 在 吵架", "silence"))
+    answer(d, ["9", confirm], speech=heard, decision=Decision(POLICE_LINE, confidence=0.6))
+    assert "police110-confirm" in d.finish.path.prompts
+    assert d.variables()["ROUTE_ACTION"] == action
+    assert d.finish.path.line == line
+
+
+def test_confident_police_guess_is_not_delayed_by_a_question() -> None:
+    d = Driver()
+    heard = SpeechHeard(SpeechResult("有人 拿 刀 砍 人", "silence"))
+    answer(d, ["9"], speech=heard, decision=Decision(POLICE_LINE, confidence=0.95))
+    assert "police110-confirm" not in d.finish.path.prompts
+    assert d.variables()["ROUTE_ACTION"] == "police110"
+
+
 def test_no_recognizer_free_offers_key_menu() -> None:
     d = Driver()
     answer(d, ["9", "2"], speech=SpeechUnavailable())
