@@ -1,13 +1,8 @@
 """AMI actions the desk sends, built by pure functions (tested without Asterisk).
 
-Dialplan the desk relies on (installed with the sandbox configuration):
-
-    [desk-hold]
-    exten => caller,1,MusicOnHold()        ; the caller on hold hears music
-    exten => agent,1,Wait(3600)            ; the agent's leg waits, silent, to be bridged back
-    [desk-transfer]
-    exten => _[a-z].,1,Queue(${EXTEN})     ; another line (TICKET_ID stays on the channel)
-    exten => _X.,1,Dial(PJSIP/${EXTEN})    ; to a specialist
+Dialplan the desk relies on: contexts `desk-hold` (extensions `caller`: music on hold;
+`agent`: a silent wait until bridged back) and `desk-transfer` (a line's name: that
+line's queue; digits: a specialist's phone) in config/asterisk/extensions.conf.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ import pytest
 
 from ami_bridge import events as ev
 from hotline.app import SERVICE, Parts, build_app
+from hotline.asterisk_config import GENERAL_QUEUE
+from hotline.sandbox import asterisk_rx
 from hotline.settings import Settings
 from recordings.settings import recordings_path
 from tests.integration.desk.deskbrowser import DeskPage, chromium, serve
@@ -113,3 +115,81 @@ async def _next(sub, kind: type, timeout: float):  # type: ignore[no-untyped-def
                 return event
 
     return await asyncio.wait_for(find(), timeout)
+
+
+def _caller_application(settings: Settings, caller_number: str) -> str:
+    """The dialplan application the caller's channel is running now ("" if none)."""
+    for line in asterisk_rx(settings, "core show channels concise").splitlines():
+        fields = line.split("!")
+        if (
+            len(fields) > 7
+            and fields[0].startswith("PJSIP/callers-")
+            and fields[7] == caller_number
+        ):
+            return fields[5]
+    return ""
+
+
+async def _until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.1)
+
+
+async def test_hold_unhold_and_transfer_from_the_desk(sandbox: Settings, tmp_path: Path) -> None:
+    """Call control from the desk on the real Asterisk: the caller hears music on hold, is
+    bridged back to the agent, then is transferred to another line's queue."""
+    settings = replace(sandbox, data_dir=str(tmp_path / "var"), database_url="")
+    app = await build_app(settings, Parts(speech=False, police110=False, watch_config=False))
+    service = app[SERVICE]
+    events = service.bus.subscribe(maxsize=100_000)
+    number = "13905587766"
+    async with serve(app) as base, chromium() as browser:
+        await service.bridge.wait_up(10)
+        desk = await DeskPage.open(browser, base + "desk/")
+        try:
+            await desk.login("agent1001", "demo12345")
+            await desk.join_line("property")
+            popped = asyncio.create_task(_answered_ticket_shown(desk))
+            async with uas_phone(tmp_path, port=5081, user="1001", ring_ms=500):
+                sip_port, media_port = sipp_ports(1)
+                scenario = key_caller_scenario(tmp_path / "caller", "2", duration=60)
+                caller = await start_uac(
+                    tmp_path,
+                    [(number, "赵先生")],
+                    scenario=scenario,
+                    hold_ms=60_000,
+                    port=sip_port,
+                    media_port=media_port,
+                )
+                try:
+                    await _next(events, ev.AgentConnect, timeout=40)
+                    await popped
+                    await desk.page.click("#hold-button")
+                    await _until(
+                        lambda: _caller_application(settings, number) == "MusicOnHold",
+                        10,
+                        "caller on music on hold",
+                    )
+                    events.drain()
+                    await desk.page.click("#hold-button")  # 恢复通话
+                    await _until(
+                        lambda: _caller_application(settings, number) != "MusicOnHold",
+                        10,
+                        "caller taken off hold",
+                    )
+                    joined = await _next(events, ev.BridgeEnter, timeout=10)
+                    assert joined.bridge_id
+                    events.drain()
+                    await desk.page.select_option("#transfer-target", "enterprise")
+                    await desk.page.click("#transfer-button")
+                    join = await _next(events, ev.QueueCallerJoin, timeout=15)
+                    assert join.caller_num == number and join.queue in ("enterprise", GENERAL_QUEUE)
+                    assert not desk.errors
+                finally:
+                    await caller.stop()
+        finally:
+            await desk.close()
+    events.close()
