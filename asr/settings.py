@@ -24,10 +24,10 @@ class AsrSettings:
     # The model folder's name inside models_dir (or an absolute path).
     model: str = DEFAULT_MODEL
     # Simultaneous recognitions admitted; beyond it callers get the key menu. 2 is what
-    # `python -m bench.asr` measured on the shared 2-core development machine (warm pool,
-    # median of 3 rounds, p95 decoding lag per 20 ms of audio 164 ms; 4 calls: 407 ms).
+    # `python -m bench.asr` on a quiet 2-core machine with the sandbox Asterisk idle beside it
+    # (warm pool, median of 3 rounds): 8 calls at p95 decoding lag 214 ms, 10 calls 734 ms.
     # Re-run the benchmark on the production host and put its figure here or in config.
-    max_streams: int = 2
+    max_streams: int = 8
     # Recognition threads; 0 means "number of cores".
     threads: int = 0
     # Host the AGI command tells Asterisk to dial for AudioSocket.
