@@ -84,7 +84,7 @@ def test_docker_compose_config_accepts_the_file() -> None:
     """Debian 12's docker-compose (v1) validates and interpolates the file with no engine."""
     binary = shutil.which("docker-compose")
     assert binary, "docker-compose is not installed: run scripts/install-deps.sh"
-    env = {**os.environ, "HOTLINE_AMI_SECRET": "x" * 32}
+    env = {**os.environ, "HOTLINE_AMI_SECRET": "x" * 32, "HOTLINE_DB_PASSWORD": "y" * 32}
     done = subprocess.run([binary, "-f", str(COMPOSE), "config"], capture_output=True,
                           text=True, env=env, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
