@@ -56,7 +56,9 @@ function renderTicket(pop) {
   box.dataset.line = t.line;
   desk.$("ticket-number").textContent = t.number;
   desk.$("ticket-line").textContent = t.line_zh;
-  desk.$("ticket-confidence").textContent = `置信度 ${Math.round(t.confidence * 100)}%`;
+  // A line chosen by keys has no routing confidence: say how it was chosen instead.
+  desk.$("ticket-confidence").textContent =
+    t.transcript ? `置信度 ${Math.round(t.confidence * 100)}%` : "按键选择";
   desk.$("ticket-flags").replaceChildren(...t.flags_zh.map((f) => desk.el("span", { class: "flag", text: f })));
   desk.$("ticket-stage").textContent = pop.stage === "answered" ? "通话中" : "振铃中";
   desk.$("ticket-caller").textContent =
