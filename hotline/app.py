@@ -95,11 +95,35 @@ THREE_WAY = web.AppKey("three_way", ThreeWayCaller)
 # -- background parts, each in its own lifetime context --------------------------------
 
 
+async def supervised(
+    name: str, run: Callable[[], Coroutine[Any, Any, None]], max_delay: float = 60.0
+) -> None:
+    """Run a background part; if it fails, log it and start it again after a backoff.
+
+    A watcher or recorder that dies on an unexpected error must not stay dead silently
+    while the service goes on answering calls.
+    """
+    delay = 1.0
+    while True:
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; restarting it in %.0f s", name, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
 def _task_ctx(
     name: str, make: Callable[[Service], Coroutine[Any, Any, None]]
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        task: asyncio.Task[None] = asyncio.create_task(make(app[SERVICE]), name=name)
+        service = app[SERVICE]
+        task: asyncio.Task[None] = asyncio.create_task(
+            supervised(name, lambda: make(service)), name=name
+        )
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -114,3 +114,17 @@ async def test_transfer_outcome_goes_on_the_ticket_and_flags_no_answer(store: Ti
     (event,) = store.events(ticket.number, "police110_transfer")
     assert event.after["outcome"] == "no-answer"
     assert store.get(ticket.number).emergency
+
+
+async def test_a_failing_background_part_is_restarted() -> None:
+    from hotline.app import supervised
+
+    runs: list[int] = []
+
+    async def flaky() -> None:
+        runs.append(1)
+        if len(runs) < 3:
+            raise RuntimeError("watcher crashed")
+
+    await asyncio.wait_for(supervised("flaky", flaky, max_delay=0.01), 10)
+    assert len(runs) == 3
