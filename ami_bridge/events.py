@@ -49,7 +49,9 @@ class ChannelEvent:
     vars: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
-class _ChannelKw(TypedDict):
+class ChannelFields(TypedDict):
+    """The keyword arguments of a ChannelEvent (tests build events from these too)."""
+
     channel: str
     uniqueid: str
     linkedid: str
@@ -72,7 +74,7 @@ class _AgentKw(_DestKw):
     member_name: str
 
 
-def _channel_fields(h: Headers, msg: AmiMessage, prefix: str = "") -> _ChannelKw:
+def _channel_fields(h: Headers, msg: AmiMessage, prefix: str = "") -> ChannelFields:
     return {
         "channel": h.get(f"{prefix}Channel", ""),
         "uniqueid": h.get(f"{prefix}Uniqueid", ""),

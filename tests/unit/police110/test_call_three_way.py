@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypedDict
 
 import pytest
 
-from ami_bridge.events import BridgeEnter, Hangup, Newchannel
+from ami_bridge.events import BridgeEnter, ChannelFields, Hangup, Newchannel
 from desk.ports import ThreeWayRequest
 from hotline.bus import EventBus
 from police110.call import PoliceTransferOutcome, ThreeWayCaller, ThreeWaySettings
@@ -27,20 +26,10 @@ BRIDGE = "85a0309d-2168-498e-a962-cfff9ee21031"
 REQUEST = ThreeWayRequest("T110EB7F839F", CALLER, AGENT, "agent1003")
 
 
-class Snapshot(TypedDict):
-    channel: str
-    uniqueid: str
-    linkedid: str
-    caller_num: str
-    caller_name: str
-    state: str
-    context: str
-    exten: str
-
-
-def snapshot(channel: str, uniqueid: str) -> Snapshot:
+def snapshot(channel: str, uniqueid: str) -> ChannelFields:
     return {"channel": channel, "uniqueid": uniqueid, "linkedid": "1795684239.1058",
-            "caller_num": "", "caller_name": "", "state": "Up", "context": "", "exten": ""}
+            "caller_num": "", "caller_name": "", "state": "Up", "context": "", "exten": "",
+            "vars": {}}
 
 
 @dataclass
