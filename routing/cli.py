@@ -28,7 +28,7 @@ from routing.router import Router
 from routing.service import (
     DEV_SET,
     SPLIT,
-    SYNTHETIC,
+    SYNTHETIC_SETS,
     build_router,
     config_file,
     model_file,
@@ -97,8 +97,8 @@ def _eval_main(argv: list[str], settings: Settings, out: TextIO) -> int:
         model = f"saved model {args.model}"
     else:
         router = build_router(settings, config=config, train_subset="tune")
-        model = (f"classifier trained on the tune part of {SPLIT.name} and the training part"
-                 f" of {SYNTHETIC.name} only")
+        model = (f"classifier trained on the tune part of {SPLIT.name} and the training parts"
+                 f" of {', '.join(p.name for p in SYNTHETIC_SETS)} only")
     rows = read_rows(args.file, split_ids(args.subset, synthetic=args.file))
     result = evaluate(router, rows)
     result = {"subset": args.subset, "model": model, **result}
@@ -123,7 +123,8 @@ def _retrain_main(argv: list[str], settings: Settings, out: TextIO) -> int:
     target = args.out or model_file(settings)
     model = retrain(corrected, target, config)
     print(f"已保存模型 model saved: {target} ({model.trained_on} 条样本 examples, "
-          f"{DEV_SET.name} + {SYNTHETIC.name} + {len(corrected)} corrected)", file=out)
+          f"{DEV_SET.name} + {' + '.join(p.name for p in SYNTHETIC_SETS)}"
+          f" + {len(corrected)} corrected)", file=out)
     return 0
 
 

@@ -6,7 +6,7 @@ from routing.classifier import Classifier, read_examples
 from routing.config import RoutingConfig
 from routing.service import (
     DEV_SET,
-    SYNTHETIC,
+    SYNTHETIC_SETS,
     load_classifier,
     retrain,
     split_ids,
@@ -31,7 +31,8 @@ def test_retrain_saves_a_model_that_loads_and_learns_corrections(
 def test_without_a_saved_model_it_trains_on_everything_labeled(
         tmp_path: Path, routing_config: RoutingConfig) -> None:
     model = load_classifier(routing_config, tmp_path / "missing.pkl")
-    assert model.trained_on == len(read_examples(DEV_SET)) + len(read_examples(SYNTHETIC))
+    assert model.trained_on == len(read_examples(DEV_SET)) + sum(
+        len(read_examples(path)) for path in SYNTHETIC_SETS)
 
 
 def test_evaluation_training_leaves_both_heldout_parts_out() -> None:
@@ -40,9 +41,11 @@ def test_evaluation_training_leaves_both_heldout_parts_out() -> None:
 
     tune = training_examples("tune")
     dev_held = split_ids("heldout") or frozenset()
-    rows = [json.loads(raw) for raw in SYNTHETIC.read_text(encoding="utf-8").splitlines() if raw]
+    rows = [json.loads(raw) for path in SYNTHETIC_SETS
+            for raw in path.read_text(encoding="utf-8").splitlines() if raw]
     syn_held = [r for r in rows if synthetic_heldout(r["id"])]
-    assert len(syn_held) == len(rows) // 5
+    assert len(syn_held) == sum(len(path.read_text(encoding="utf-8").splitlines()) // 5
+                                for path in SYNTHETIC_SETS)
     held_texts = ({r["text"] for r in syn_held}
                   | {e.text for e in read_examples(DEV_SET, dev_held)})
     assert not held_texts & {e.text for e in tune}
