@@ -310,11 +310,16 @@ def load_routing_config(path: Path) -> RoutingConfig:
                                    ("combine", "low_confidence"), 0, 1)
 
     ew = reader.mapping(root.get("enterprise_words"), ("enterprise_words",))
-    reader.known_keys(ew, ("suffixes", "generic", "stop"), ("enterprise_words",))
+    reader.known_keys(ew, ("suffixes", "generic", "stop", "trades", "known", "name_chars"),
+                      ("enterprise_words",))
     enterprise = EnterpriseWords(
         tuple(reader.strings(ew.get("suffixes"), ("enterprise_words", "suffixes"))),
         frozenset(reader.strings(ew.get("generic"), ("enterprise_words", "generic"))),
         frozenset(reader.strings(ew.get("stop"), ("enterprise_words", "stop"))),
+        frozenset(reader.strings(ew.get("trades"), ("enterprise_words", "trades"))),
+        tuple(reader.strings(ew.get("known"), ("enterprise_words", "known"))),
+        frozenset("".join(reader.strings(ew.get("name_chars"),
+                                         ("enterprise_words", "name_chars")))),
     )
 
     slips: dict[str, str] = {}

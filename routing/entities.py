@@ -73,6 +73,10 @@ _AGENCY = re.compile(
     "(?:的)?(?:[^\\W\\d_]{0,6}(?:局|委员会|法院|检察院|政府|中心|派出所|妇联|交警|大队|卫生院|人社|窗口"
     "|办事处|税务|医保|社保|残联|团委|工会))(?!门口|旁边|附近|对面|[东南西北]边)")
 
+# jieba tags of dictionary words that never sit inside a shop's name.
+_NOT_NAME_TAGS = frozenset({"r", "p", "c", "u", "uj", "ul", "uz", "ug", "ud", "uv", "d", "t", "f",
+                            "q", "y", "e", "o", "vd"})
+
 # Characters that never sit inside a place or shop name: pronouns, particles, verbs
 # that introduce a place (在, 住, 到...).
 _NAME = "[^\\W\\d_问想我你他她们的个这那了是在住和跟给到去从把被就说条段一整]"
@@ -98,7 +102,8 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     not_road = "马公铁网电水思道速线跑走出退带让半一字回条段泥油土"
     one_road = (f"(?:{roads}|{_NAME}{{2,3}}(?<![{not_road}])"
                 "(?:大道|路|街(?!道)|巷)(?![灯边况费线面子]))")
-    roads_ = f"(?:{one_road}(?:[和与跟]{one_road})?)"
+    # Two roads in a row name their crossing (亳芜大道北京路口, 南京路和健康路交叉口).
+    roads_ = f"(?:{one_road}(?:[和与跟]?{one_road})?)"
     # Compound names end in a handful of words; 城 and 园 alone only count when a phase or a
     # building follows (阳光城二期, 金桂园六号楼), else 进城 / 公园 would be addresses.
     phase = "(?:[\\d一二三四五六七八九十]+期)"
@@ -109,7 +114,7 @@ def address_pattern(places: Places) -> re.Pattern[str]:
                 f"|{_NAME}{{1,3}}(?:城|园|里|庭){numbered}){phase}?)")
     village = (f"(?:(?!村){_NAME}{{2,3}}(?<![农乡款])(?:村(?![委民里])|庄(?!稼|园|重)|寨|圩)"
                f"(?:{number}组)?)")
-    community = f"(?:{_NAME}{{2,3}}社区)"
+    community = f"(?:{_NAME}{{2,3}}社区(?:{number}组)?)"
     # Rivers and their bridges (涡河二桥), listed or not: 桥上 alone is no place.
     landmark = (f"(?:(?:{landmarks})[\\d一二三四五六七八九十]*(?:号)?桥?"
                 f"|{_NAME}{{1,2}}河(?:[\\d一二三四五六七八九十]+号?桥|大桥|(?=边|里|上|堤)))")
@@ -125,13 +130,15 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     tail = ("(?:[东南西北中]段|交叉口|交口|十字路口|路口|(?<=[路街道])口|附近|旁边|对面|门口"
             "|[东南西北](?:边|侧|面)"
             "|往[东南西北](?:边)?|公交站台?|站台|工业园区?|经济开发区|开发区|工业区|加油站"
+            "|[东南西北]岸|出站口|进站口|桥下|桥头"
             f"|(?:靠近|挨着){_NAME}{{2,5}}?(?=那|这|的|$))")
     # After a town, a one-character surname village is common: 双沟镇李庄.
     small_village = f"(?:{_NAME}{{1,2}}(?:庄|集|寨|圩|楼)(?:{number}组)?)"
     rest = (f"(?:{community}|{village}|{small_village})?(?:{roads_}{house_number}?)?"
             f"(?:{compound})?(?:{facility})?")
     anchored = (
-        f"(?:{counties})+(?![^\\W\\d_]{{0,6}}(?:局|委员会|法院|检察院|政府|中心))"
+        # 蒙城县政务服务中心 is an office; 蒙城县双涧镇中心小学 is a place.
+        f"(?:{counties})+(?![^\\W\\d_镇乡村路街区]{{0,6}}(?:局|委员会|法院|检察院|政府|中心))"
         f"(?:{any_town}|{citypart})?{rest}"
         f"|{town}{rest}"
         f"|{_NAME}{{2,3}}(?:镇|乡)(?={village}|{community}){rest}"
@@ -152,6 +159,9 @@ class EnterpriseWords:
     suffixes: tuple[str, ...]  # 公司 超市 饭店 ...
     generic: frozenset[str]  # words that name a trade, not a firm: 燃气 物业 服装 ...
     stop: frozenset[str]  # words that end a name going leftwards: 我 在 是 的 ...
+    trades: frozenset[str] = frozenset()  # trade words between a name and its suffix: 建筑 物流
+    known: tuple[str, ...] = ()  # chains callers name without a suffix: 苏宁易购
+    name_chars: frozenset[str] = frozenset()  # characters shop names are made of: 鑫 达 福 ...
 
 
 class EntityFinder:
@@ -164,6 +174,10 @@ class EntityFinder:
         # A city prefix is part of a registered name (亳州市绿源...公司); a county is not.
         self._counties = frozenset(n for n in places.counties if not n.endswith("市"))
         self._words = words
+        self._cities = tuple(n for n in places.counties if n.endswith("市"))
+        self._trades_by_length = sorted(words.trades, key=len, reverse=True)
+        self._suffix = re.compile(_names(words.suffixes))
+        self._known = re.compile(_names(words.known))
 
     def find(self, text: Traced, transcript: str, tokens: Sequence[str]) -> list[Entity]:
         found: list[Entity] = []
@@ -260,42 +274,95 @@ class EntityFinder:
         start, end = self._span(text, *best)
         return Entity("address", re.sub(r"\s+", "", transcript[start:end]), start, end)
 
-    def _nounish(self, token: str) -> bool:
-        tag = self._tag(token)
-        return tag is None or tag.startswith("n") or tag in ("j", "nz")
-
-    def _proper(self, token: str) -> bool:
-        """A shop's own name: a word jieba does not know, or a name-like one (nr, nz, ns...)."""
-        tag = self._tag(token)
-        return tag is None or tag in ("nr", "nrt", "nrfg", "nz", "ns", "nt", "j")
-
     def _enterprise(self, text: Traced, transcript: str,
                     tokens: Sequence[str]) -> Entity | None:
-        words = self._words
-        offsets: list[int] = []
+        """A named firm: [city] own-name [trade words] suffix (鑫达建筑公司, 惠家福超市).
+
+        Going left from a suffix, tokens join the name until a word that ends it (a pronoun,
+        a preposition, a verb that introduces a place of work or purchase, a county, a
+        number). Part-of-speech tags are no help here: jieba tags the characters of unknown
+        shop names as verbs or numerals (鑫达 -> 鑫/达 v), so the stop list decides.
+        A bare trade (一家饭店, 化工厂, 快捷酒店) names no firm.
+        """
+        s = text.text
+        starts: list[int] = []
         pos = 0
         for token in tokens:
-            offsets.append(pos)
+            starts.append(pos)
             pos += len(token)
-        for i, token in enumerate(tokens):
-            if not token.endswith(words.suffixes):
+        for m in self._suffix.finditer(s):
+            name_start = self._name_start(s, tokens, starts, m.start())
+            if name_start is None:
                 continue
-            j = i
-            while j > 0 and i - j < 3:
-                prev = tokens[j - 1]
-                if (prev in words.stop or prev in self._counties
-                        or not re.fullmatch(r"[^\W\d_]+", prev) or not self._nounish(prev)):
-                    break
-                j -= 1
-            if j == i:
-                continue  # a bare trade word (服装厂, 烟酒店): not a named firm
-            first = tokens[j]
-            if first in words.generic or len(first) < 2 or not self._proper(first):
-                continue
-            if re.search("[了个的是在我你他她这那]", "".join(tokens[j:i + 1])):
-                continue
-            a = offsets[j]
-            b = offsets[i] + len(token)
-            start, end = self._span(text, a, b)
+            start, end = self._span(text, name_start, m.end())
+            return Entity("enterprise", re.sub(r"\s+", "", transcript[start:end]), start, end)
+        known = self._known.search(s)
+        if known is not None:
+            start, end = self._span(text, *known.span())
             return Entity("enterprise", re.sub(r"\s+", "", transcript[start:end]), start, end)
         return None
+
+    def _name_start(self, s: str, tokens: Sequence[str], starts: Sequence[int],
+                    suffix_at: int) -> int | None:
+        """Where the firm's name begins left of a suffix at `suffix_at`, or None."""
+        words = self._words
+        # The token holding the suffix's first character: its left part belongs to the name.
+        index = next((i for i, a in enumerate(starts) if a <= suffix_at < a + len(tokens[i])),
+                     None)
+        if index is None:
+            return None
+        pieces: list[str] = []
+        head = s[starts[index]:suffix_at]
+        if head in words.stop:
+            return None  # 开厂: the suffix's own word says there is no name
+        if head:
+            pieces.append(head)
+        begin = starts[index] if head else suffix_at
+        j = index
+        while j > 0 and len(pieces) < 5 and sum(map(len, pieces)) < 10:
+            prev = tokens[j - 1]
+            if (prev in words.stop or prev in self._counties
+                    or not re.fullmatch(r"[^\W\d_]+", prev) or self._is_function_word(prev)):
+                break
+            pieces.insert(0, prev)
+            begin = starts[j - 1]
+            j -= 1
+        own = "".join(pieces)
+        # The firm's own name: what is left once city prefixes and trade words are taken off.
+        core = own
+        for city in self._cities:
+            if core.startswith(city):
+                core = core[len(city):]
+        while True:
+            trade = next((t for t in self._trades_by_length if core.endswith(t) and core != t),
+                         None)
+            if trade is None:
+                break
+            core = core[: -len(trade)]
+        if len(core) < 2 or core in words.generic or core in words.trades or not self._named(core):
+            return None
+        if pieces and (pieces[0] in words.generic or pieces[0] in words.trades):
+            return None
+        if re.search("[了个的是在我你他她这那]", own):
+            return None
+        return begin
+
+    def _named(self, core: str) -> bool:
+        """Whether a firm's own name (字号) is said, not a trade (烧烤店, 奶茶店, 广告公司).
+
+        Shop names are mostly built from a small stock of auspicious characters (鑫 达 福 惠
+        金 恒 丰 ...), listed in the config; jieba knows a few brand and person names too.
+        """
+        return (any(c in self._words.name_chars for c in core)
+                or self._tag(core) in ("nr", "nz", "nrt", "ns", "nt", "j"))
+
+    def _is_function_word(self, token: str) -> bool:
+        """Pronouns, prepositions, particles, adverbs and time words jieba knows."""
+        tag = self._tag(token)
+        if tag == "m":
+            return token[0] in "一二三四五六七八九十两几半多每"  # 一片, 两根; not 万家
+        if tag in ("v", "vn") and len(token) > 1:
+            # 报销, 开厂 end a name; 包装 (a trade) and 邻居 (in 好邻居) do not.
+            return (token not in self._words.trades
+                    and not any(c in self._words.name_chars for c in token))
+        return tag in _NOT_NAME_TAGS and (len(token) > 1 or tag in ("r", "p", "u", "uj", "ul", "c"))

@@ -129,3 +129,41 @@ def test_decimal_sums_and_small_sums_after_paying(
 ])
 def test_slogans_and_unit_prices_are_not_amounts(rules_router: Router, transcript: str) -> None:
     assert "amount" not in entities(rules_router, transcript)
+
+
+@pytest.mark.parametrize(("transcript", "firm"), [
+    # Names nobody listed: the own name (字号), trade words, a suffix.
+    ("我 在 鑫达 建筑 公司 的 工地 干 了 八 个 月", "鑫达建筑公司"),
+    ("我 在 一家 康达 保安 公司 上班", "康达保安公司"),
+    ("嗯 我 在 好 邻居 便利店 买 了 一瓶 饮料", "好邻居便利店"),
+    ("我 在 百姓 大 药房 买 的 血压计 不准", "百姓大药房"),
+    ("我们 是 顺达 汽修厂 街道 说 要 关停", "顺达汽修厂"),
+    ("我 在 大润发 超市 买 的 大米", "大润发超市"),
+    # A chain named without a suffix.
+    ("我 在 苏宁 易购 买 的 冰箱", "苏宁易购"),
+])
+def test_enterprise_names_nobody_listed(rules_router: Router, transcript: str, firm: str) -> None:
+    assert entities(rules_router, transcript).get("enterprise") == firm
+
+
+@pytest.mark.parametrize("transcript", [
+    "我们 楼下 的 烧烤店 油烟 太 大",  # a trade, no name
+    "我 在 一家 奶茶 店 喝完 肚子疼",
+    "物业 说 是 广告公司 的 事",
+    "我 在 公司 干 了 七 年 公司 要 跟 我 解除 合同",
+    "职工 医保 一年 能 报销 多少 门诊 费",
+    "我 是 在 利辛县 经济 开发区 开厂 的",
+])
+def test_trades_and_phrases_are_not_enterprises(rules_router: Router, transcript: str) -> None:
+    assert "enterprise" not in entities(rules_router, transcript)
+
+
+@pytest.mark.parametrize(("transcript", "address"), [
+    ("我 家 住 在 谯城区 汤陵 街道 新华 社区 三 组", "谯城区汤陵街道新华社区三组"),
+    ("蒙城县 双涧 镇 中心 小学 门口 的 路", "蒙城县双涧镇中心小学门口"),
+    ("地址 亳芜 大道 北京 路 口", "亳芜大道北京路口"),
+    ("在 涡河 南岸 那个 公园 里 有 人 落水", "涡河南岸"),
+    ("我们 在 亳州 经济 开发区 这边", "亳州经济开发区"),
+])
+def test_more_spoken_address_forms(rules_router: Router, transcript: str, address: str) -> None:
+    assert entities(rules_router, transcript).get("address") == address
