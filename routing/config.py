@@ -310,7 +310,8 @@ def load_routing_config(path: Path) -> RoutingConfig:
                                    ("combine", "low_confidence"), 0, 1)
 
     ew = reader.mapping(root.get("enterprise_words"), ("enterprise_words",))
-    reader.known_keys(ew, ("suffixes", "generic", "stop", "trades", "known", "name_chars"),
+    reader.known_keys(ew, ("suffixes", "generic", "stop", "trades", "known", "name_chars",
+                                "trade_ends"),
                       ("enterprise_words",))
     enterprise = EnterpriseWords(
         tuple(reader.strings(ew.get("suffixes"), ("enterprise_words", "suffixes"))),
@@ -320,6 +321,7 @@ def load_routing_config(path: Path) -> RoutingConfig:
         tuple(reader.strings(ew.get("known"), ("enterprise_words", "known"))),
         frozenset("".join(reader.strings(ew.get("name_chars"),
                                          ("enterprise_words", "name_chars")))),
+        tuple(reader.strings(ew.get("trade_ends"), ("enterprise_words", "trade_ends"))),
     )
 
     slips: dict[str, str] = {}

@@ -66,20 +66,27 @@ _NOT_PLACE_START = frozenset({"v", "vd", "vi", "d", "p", "r", "c", "u", "uj", "u
                               "ud", "uv", "ad", "z", "y", "e"})
 # Words a caller says just before a place that jieba may tag as nouns.
 _NOT_PLACE_WORDS = frozenset({"建议", "表扬", "投诉", "举报", "反映", "咨询", "请问", "希望",
-                              "感谢"})
+                              "感谢", "往", "朝", "去"})
+# Words that introduce a place, which jieba may glue to a name it does not know.
+_PLACE_INTRO = frozenset("在住到是")
 # A place followed by one of these names an office, not where something happened
 # (利辛县数据资源局, 谯城区妇联): no address, unless a spot near it follows (卫生院门口).
 _AGENCY = re.compile(
-    "(?:的)?(?:[^\\W\\d_]{0,6}(?:局|委员会|法院|检察院|政府|中心|派出所|妇联|交警|大队|卫生院|人社|窗口"
+    # Up to six characters of the office's name, not across a time word (星园街道去年政府说).
+    "(?:的)?(?:(?:(?!去年|今年|前年|现在|以前|当时|我|你|他|建议|说)[^\\W\\d_]){0,6}(?:局|委员会|法院|检察院|政府|中心|派出所|妇联|交警|大队|卫生院|人社|窗口"
     "|办事处|税务|医保|社保|残联|团委|工会))(?!门口|旁边|附近|对面|[东南西北]边)")
 
+# A token ending so is a place, which ends a firm's name going leftwards (康美小区 物业).
+_PLACE_ENDS = ("小区", "花园", "苑", "村", "镇", "乡", "路", "街道", "社区", "县", "区", "大道")
 # jieba tags of dictionary words that never sit inside a shop's name.
 _NOT_NAME_TAGS = frozenset({"r", "p", "c", "u", "uj", "ul", "uz", "ug", "ud", "uv", "d", "t", "f",
                             "q", "y", "e", "o", "vd"})
 
 # Characters that never sit inside a place or shop name: pronouns, particles, verbs
 # that introduce a place (在, 住, 到...).
-_NAME = "[^\\W\\d_问想我你他她们的个这那了是在住和跟给到去从把被就说条段一整]"
+_NAME = "[^\\W\\d_问想我你他她们的个这那了是在住和跟给到去从把被就说条段一整进往修叫]"
+# Compound and village names may hold 和 (和谐家园, 怡和苑); road names may not (X路和Y路).
+_NAME_AND = "[^\\W\\d_问想我你他她们的个这那了是在住跟给到去从把被就说条段一整进往修叫]"
 
 
 def _names(words: Iterable[str]) -> str:
@@ -108,45 +115,57 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     # building follows (阳光城二期, 金桂园六号楼), else 进城 / 公园 would be addresses.
     phase = "(?:[\\d一二三四五六七八九十]+期)"
     numbered = "(?=(?:[\\d一二三四五六七八九十]+(?:期|号楼|栋|幢|号院)))"
-    compound = (f"(?:(?:(?:{compounds})(?:小区)?|{_NAME}{{2,4}}(?<![老新大小这那旧])"
+    compound = (f"(?:(?:(?:{compounds})(?:小区)?|{_NAME_AND}{{2,4}}(?<![老新大小这那旧])"
                 "(?:小区|花园|新城|家园|公寓|华府|华庭|花苑|府小区|名苑|名邸|名居|公馆|大厦|新村"
                 "|家属院|家属楼|宿舍|苑|湾|(?<!政)府|雅居|嘉园|广场(?=[\\d一二三四五六七八九十]))"
-                f"|{_NAME}{{1,3}}(?:城|园|里|庭){numbered}){phase}?)")
+                f"|{_NAME_AND}{{1,3}}(?:城|园|里|庭){numbered}"
+                # 我们是桂花城的: a name in 城 or 园 that ends the caller's sentence.
+                f"|{_NAME_AND}{{2,3}}(?<![进县省京商])(?:城|园)(?=的?$|这边|那边|小区|的(?:业主|住户|居民))){phase}?)")
     village = (f"(?:(?!村){_NAME}{{2,3}}(?<![农乡款])(?:村(?![委民里])|庄(?!稼|园|重)|寨|圩)"
                f"(?:{number}组)?)")
     community = f"(?:{_NAME}{{2,3}}社区(?:{number}组)?)"
     # Rivers and their bridges (涡河二桥), listed or not: 桥上 alone is no place.
     landmark = (f"(?:(?:{landmarks})[\\d一二三四五六七八九十]*(?:号)?桥?"
                 f"|{_NAME}{{1,2}}河(?:[\\d一二三四五六七八九十]+号?桥|大桥|(?=边|里|上|堤)))")
-    # A hospital, school or market only counts after a place that anchors it.
-    facility = (f"(?:{_NAME}{{2,4}}(?:广场|商场|医院|中学|小学|学校|幼儿园|公园|菜市场|市场|超市"
-                "|银行|汽车站|车站|大厦)|(?:卫生院|医院|派出所|学校|小学|中学|幼儿园|菜市场|汽车站"
+    # A hospital, school or market only counts after a place that anchors it; a named
+    # supermarket or bank is a firm (the enterprise), not part of the address.
+    facility = (f"(?:{_NAME}{{2,4}}(?:广场|商场|医院|中学|小学|学校|幼儿园|公园|菜市场|市场"
+                "|汽车站|车站|大厦|体育馆|游泳馆|图书馆|体育场)"
+                "|(?:体育馆|游泳馆|图书馆|体育场|火车站|汽车站|高铁站)|(?:卫生院|医院|派出所|学校|小学|中学|幼儿园|菜市场|汽车站"
                 "|火车站|政府)(?=门口|旁边|附近|对面))")
     building = f"(?:{number}(?:号楼|栋|幢))"
     unit = f"(?:{number}单元)"
     room = f"(?:{number}(?:室|号房?)|\\d{{3,4}}(?!\\d))"
     house_number = f"(?:{number}号(?!楼))"
-    citypart = "(?:城[东南西北]关?|城关)"
+    # 涡阳县城东关, 涡阳县城 (the county town); 城北路 is a road, not 城北 + 路.
+    citypart = "(?:城[东南西北](?![路街大])关?|城关|城(?![管市区乡建里东南西北]))"
     tail = ("(?:[东南西北中]段|交叉口|交口|十字路口|路口|(?<=[路街道])口|附近|旁边|对面|门口"
             "|[东南西北](?:边|侧|面)"
             "|往[东南西北](?:边)?|公交站台?|站台|工业园区?|经济开发区|开发区|工业区|加油站"
-            "|[东南西北]岸|出站口|进站口|桥下|桥头"
+            "|[东南西北]岸|出站口|进站口|桥下|桥头|[东南西北]门|大门口?|[外内]环|[东南西北]关"
             f"|(?:靠近|挨着){_NAME}{{2,5}}?(?=那|这|的|$))")
     # After a town, a one-character surname village is common: 双沟镇李庄.
     small_village = f"(?:{_NAME}{{1,2}}(?:庄|集|寨|圩|楼)(?:{number}组)?)"
+    # After a town, a river may be named bare (板桥集镇北淝河).
+    river = f"(?:{_NAME}{{1,2}}河(?![南北东西]?路|道))"
     rest = (f"(?:{community}|{village}|{small_village})?(?:{roads_}{house_number}?)?"
             f"(?:{compound})?(?:{facility})?")
+    # Named spots a caller gives alone: parks, colleges, stadiums, highway exits and
+    # service areas (汤陵公园, 亳州学院南门, 济祁高速利辛出口, 利辛服务区).
+    spot = (f"(?:{_NAME}{{2,4}}(?:公园|学院|体育馆|体育场|服务区|收费站)"
+            f"|{_NAME}{{2,3}}高速(?:{_NAME}{{2,3}}(?:出口|入口|收费站|服务区))?)")
     anchored = (
         # 蒙城县政务服务中心 is an office; 蒙城县双涧镇中心小学 is a place.
         f"(?:{counties})+(?![^\\W\\d_镇乡村路街区]{{0,6}}(?:局|委员会|法院|检察院|政府|中心))"
-        f"(?:{any_town}|{citypart})?{rest}"
-        f"|{town}{rest}"
+        f"(?:{any_town}|{citypart})?{rest}(?:{river})?"
+        f"|{town}{rest}(?:{river})?"
         f"|{_NAME}{{2,3}}(?:镇|乡)(?={village}|{community}){rest}"
         f"|{community}(?:{roads_}{house_number}?)?(?:{compound})?"
         f"|{village}(?:{roads_})?(?:{compound})?"
         f"|{roads_}{house_number}?(?:{compound})?(?:{facility})?"
         f"|{compound}"
         f"|{landmark}"
+        f"|{spot}"
     )
     floor = f"(?:{number}楼(?![下上道梯]))"
     return re.compile(
@@ -162,6 +181,7 @@ class EnterpriseWords:
     trades: frozenset[str] = frozenset()  # trade words between a name and its suffix: 建筑 物流
     known: tuple[str, ...] = ()  # chains callers name without a suffix: 苏宁易购
     name_chars: frozenset[str] = frozenset()  # characters shop names are made of: 鑫 达 福 ...
+    trade_ends: tuple[str, ...] = ()  # trade words a firm's name may end with: 木业 物业 建材
 
 
 class EntityFinder:
@@ -176,7 +196,13 @@ class EntityFinder:
         self._words = words
         self._cities = tuple(n for n in places.counties if n.endswith("市"))
         self._trades_by_length = sorted(words.trades, key=len, reverse=True)
-        self._suffix = re.compile(_names(words.suffixes))
+        # A name ends in a suffix (公司, 超市) or in trade words that may stand last
+        # (森联木业, 宏福物业), possibly followed by a suffix (恒丰食品厂).
+        ends = _names(words.trade_ends)
+        suffixes = _names(words.suffixes)
+        trades = _names(words.trades | set(words.trade_ends))
+        self._suffix = re.compile(f"(?:{ends})(?:{trades})*(?P<formal>{suffixes})?"
+                                  f"|(?P<formal2>{suffixes})")
         self._known = re.compile(_names(words.known))
 
     def find(self, text: Traced, transcript: str, tokens: Sequence[str]) -> list[Entity]:
@@ -189,9 +215,12 @@ class EntityFinder:
             if entity is not None:
                 found.append(entity)
         address = self._address_entity(text, transcript, taken, tokens)
-        if address is not None:
-            found.append(address)
         enterprise = self._enterprise(text, transcript, tokens)
+        # 亳州市金诺商贸有限公司: the city opens the firm's registered name; it is no address.
+        if address is not None and not (enterprise is not None
+                                        and address.start < enterprise.end
+                                        and enterprise.start < address.end):
+            found.append(address)
         if enterprise is not None:
             found.append(enterprise)
         return found
@@ -260,14 +289,17 @@ class EntityFinder:
         best: tuple[int, int] | None = None
         pos = 0
         for token in tokens:
-            if self._tag(token) in _NOT_PLACE_START or token in _NOT_PLACE_WORDS:
+            starts = [pos]
+            if len(token) > 1 and token[0] in _PLACE_INTRO and self._tag(token) is None:
+                starts.append(pos + 1)  # jieba glued 在 to an unknown name: 在济祁 高速
+            elif self._tag(token) in _NOT_PLACE_START or token in _NOT_PLACE_WORDS:
                 # 想亳州大道, 打火建安花园, 建议小区: a verb or adverb never begins a place.
-                pos += len(token)
-                continue
-            m = self._address.match(text.text, pos)
-            if m is not None and m.end() > m.start() and (
-                    best is None or m.end() - m.start() > best[1] - best[0]):
-                best = m.span()
+                starts = []
+            for start in starts:
+                m = self._address.match(text.text, start)
+                if m is not None and m.end() > m.start() and (
+                        best is None or m.end() - m.start() > best[1] - best[0]):
+                    best = m.span()
             pos += len(token)
         if best is None or _AGENCY.match(text.text, best[1]):
             return None
@@ -291,7 +323,8 @@ class EntityFinder:
             starts.append(pos)
             pos += len(token)
         for m in self._suffix.finditer(s):
-            name_start = self._name_start(s, tokens, starts, m.start())
+            formal = m.group("formal") or m.group("formal2")
+            name_start = self._name_start(s, tokens, starts, m.start(), strict=not formal)
             if name_start is None:
                 continue
             start, end = self._span(text, name_start, m.end())
@@ -303,8 +336,13 @@ class EntityFinder:
         return None
 
     def _name_start(self, s: str, tokens: Sequence[str], starts: Sequence[int],
-                    suffix_at: int) -> int | None:
-        """Where the firm's name begins left of a suffix at `suffix_at`, or None."""
+                    suffix_at: int, strict: bool = False) -> int | None:
+        """Where the firm's name begins left of a suffix at `suffix_at`, or None.
+
+        `strict` for a name ending in a trade word alone (宏福物业): with no 公司 or 店 to
+        say a firm is meant, its own name must be two or three name characters, so
+        消防通道物业 or 飞问物业 stay phrases.
+        """
         words = self._words
         # The token holding the suffix's first character: its left part belongs to the name.
         index = next((i for i, a in enumerate(starts) if a <= suffix_at < a + len(tokens[i])),
@@ -321,7 +359,7 @@ class EntityFinder:
         j = index
         while j > 0 and len(pieces) < 5 and sum(map(len, pieces)) < 10:
             prev = tokens[j - 1]
-            if (prev in words.stop or prev in self._counties
+            if (prev in words.stop or prev in self._counties or prev.endswith(_PLACE_ENDS)
                     or not re.fullmatch(r"[^\W\d_]+", prev) or self._is_function_word(prev)):
                 break
             pieces.insert(0, prev)
@@ -343,7 +381,10 @@ class EntityFinder:
             return None
         if pieces and (pieces[0] in words.generic or pieces[0] in words.trades):
             return None
-        if re.search("[了个的是在我你他她这那]", own):
+        if strict and not (2 <= len(core) <= 3
+                           and all(c in words.name_chars for c in core)):
+            return None
+        if len(core) > 4 or re.search("[了个的是在我你他她这那没不还也都就要说很多些]", own):
             return None
         return begin
 
