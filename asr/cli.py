@@ -12,7 +12,14 @@ from typing import TextIO
 from tqdm import tqdm
 
 from asr.engine import load_model, new_decoder, transcribe_pcm
-from asr.install import KNOWN_MODELS, InstallError, install_known, install_zip
+from asr.install import (
+    KNOWN_MODELS,
+    MODEL_SITE,
+    InstallError,
+    check_site,
+    install_known,
+    install_zip,
+)
 from asr.model import ModelMissing
 from asr.settings import asr_settings, model_path, models_path
 from hotline.settings import Settings
@@ -25,8 +32,11 @@ def asr_parser() -> argparse.ArgumentParser:
     install = sub.add_parser("install-model", help="install a Vosk model (download or --from zip)")
     install.add_argument("model", choices=sorted(KNOWN_MODELS),
                          help="small-cn: vosk-model-small-cn-0.22 (42 MB); cn: the 1.3 GB model")
-    install.add_argument("--from", dest="source", type=Path, default=None,
-                         help="install this zip carried in by hand instead of downloading")
+    origin = install.add_mutually_exclusive_group()
+    origin.add_argument("--from", dest="source", type=Path, default=None,
+                        help="install this zip carried in by hand instead of downloading")
+    origin.add_argument("--site", default=MODEL_SITE,
+                        help=f"https site (or mirror) serving <model>.zip; default {MODEL_SITE}")
     install.add_argument("--force", action="store_true", help="replace an installed model")
     return parser
 
@@ -39,6 +49,7 @@ def asr_main(argv: list[str], settings: Settings, out: TextIO = sys.stdout) -> i
         if args.source is not None:
             installed = install_zip(args.source, target_dir, force=args.force)
         else:
+            check_site(args.site)  # refused before a progress bar is drawn
             bar = tqdm(unit="B", unit_scale=True, desc=KNOWN_MODELS[args.model], file=sys.stderr)
 
             def progress(done: int, total: int) -> None:
@@ -46,7 +57,8 @@ def asr_main(argv: list[str], settings: Settings, out: TextIO = sys.stdout) -> i
                 bar.update(done - bar.n)
 
             try:
-                installed = install_known(args.model, target_dir, progress, force=args.force)
+                installed = install_known(args.model, target_dir, progress, force=args.force,
+                                          site=args.site)
             finally:
                 bar.close()
     except InstallError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from desk.ports import Clock, RecordingAccess
 
@@ -17,9 +17,16 @@ class RecordingLibrary:
         self.accesses: list[RecordingAccess] = []  # also the audit log the admin page shows
 
     def open(self, who: str, ticket_number: str, name: str, action: str) -> Path | None:
-        """The file, after logging the access; None if it does not exist or escapes the folder."""
-        path = (self._folder / name).resolve()
-        if path.parent != self._folder or not path.is_file():
+        """The file, after logging the access; None if it does not exist or escapes the folder.
+
+        `name` is relative to the folder and may have sub-folders (the recordings
+        layout is `<day>/<call id>/<file>`); it never leaves the folder.
+        """
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or any(part in ("", "..") for part in relative.parts):
+            return None
+        path = (self._folder / relative).resolve()
+        if not path.is_relative_to(self._folder) or not path.is_file():
             return None
         access = RecordingAccess(who, self._clock.now(), ticket_number, name, action)
         self.accesses.append(access)

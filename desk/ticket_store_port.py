@@ -138,9 +138,16 @@ class StoreTickets:
     async def get(self, number: str) -> TicketRecord | None:
         return await asyncio.to_thread(self._get, number)
 
+    def _find_by_call(self, call_id: str) -> TicketRecord | None:
+        ticket = self._store.find_by_call(call_id)
+        if ticket is None:
+            return None
+        # The pop falls back here when the call carries no TICKET_ID: with its recordings,
+        # so the caller's speech shows the same either way.
+        return record_of(ticket, [r.path for r in self._store.recordings(ticket.number)])
+
     async def find_by_call(self, call_id: str) -> TicketRecord | None:
-        ticket = await asyncio.to_thread(self._store.find_by_call, call_id) if call_id else None
-        return record_of(ticket) if ticket is not None else None
+        return await asyncio.to_thread(self._find_by_call, call_id) if call_id else None
 
     async def history_for_caller(
         self, caller_number: str, exclude: str = "", limit: int = 10

@@ -181,4 +181,5 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/tickets/{number}", ticket_get)
     r.add_post("/api/tickets/{number}/dispatch", ticket_dispatch)
     r.add_get("/api/tickets/{number}/audit", ticket_audit)
-    r.add_get("/api/tickets/{number}/recordings/{name}", recording)
+    # A recording's name is its path in the recordings folder: `<day>/<call id>/<file>`.
+    r.add_get("/api/tickets/{number}/recordings/{name:.+}", recording)

@@ -48,6 +48,7 @@ from police110.service import Exchange
 from police110.store import Police110Store
 from recordings.retention import retention_loop
 from recordings.settings import recordings_path
+from recordings.store import RecordingStore
 from routing.config import load_routing_config
 from routing.live import watch_config
 from routing.service import build_router, config_file
@@ -155,7 +156,8 @@ async def _ivr_ctx(app: web.Application) -> AsyncIterator[None]:
         service.bus,
         speech=service.speech,
         router=service.router,
-        tickets=StoreTicketPort(service.store, recent_days=7),
+        tickets=StoreTicketPort(service.store, recent_days=7,
+                                recordings=RecordingStore(recordings_path(settings))),
     ):
         service.ivr_running = True
         service.board.loaded("ivr.yaml", settings.config_path / "ivr.yaml")

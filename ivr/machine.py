@@ -175,6 +175,7 @@ class CallMachine:
         self._t0: float | None = None
         self._now = 0.0
         self._steps: list[PathStep] = []
+        self._speech_recordings: list[str] = []
         self._flow = self._call()
         self.finished: Finish | None = None
 
@@ -211,7 +212,8 @@ class CallMachine:
             duration=round(self._now - (self._t0 or self._now), 3), steps=tuple(self._steps),
             action=out.action, line=line, queue=queue, reason=out.reason,
             transcript=out.transcript, ticket_id=out.ticket_id,
-            callback_number=out.callback_number, agent_extension=out.agent_extension)
+            callback_number=out.callback_number, agent_extension=out.agent_extension,
+            speech_recordings=tuple(self._speech_recordings))
 
     def _finish(self, out: _Outcome) -> Finish:
         path = self.path(out)
@@ -383,6 +385,9 @@ class CallMachine:
             raise MachineError(f"unexpected {event!r} after StartSpeech")
         result = event.result
         self._note("speech", f"ended_by={result.ended_by} chars={len(result.text)}")
+        if result.recording_path:
+            # Kept even when the words were not understood: the agent can still listen.
+            self._speech_recordings.append(result.recording_path)
         if result.ended_by == "hangup":
             raise _CallerGone
         text = result.text.strip()

@@ -82,7 +82,11 @@ class RouterPort(Protocol):
 class TicketPort(Protocol):
     async def create_ticket(self, call_id: str, caller: str, transcript: str,
                             decision: RouteDecision | None, ivr_path: IvrPath) -> str:
-        """Create the call's ticket; returns its number. `decision` is None for key-chosen lines."""
+        """Create the call's ticket; returns its number. `decision` is None for key-chosen lines.
+
+        The caller's speech files (`ivr_path.speech_recordings`, absolute) are linked to the
+        ticket as speech recordings; a failure to link is logged and never fails the ticket.
+        """
         ...
 
     async def caller_context(self, caller: str) -> tuple[bool, int]:

@@ -40,6 +40,9 @@ class IvrPath:
     ticket_id: str = ""
     callback_number: str = ""
     agent_extension: str = ""
+    # Absolute paths of the caller's speech saved by this call's speech steps (from the
+    # speech outcome), for the ticket port to link; a caller may speak more than once.
+    speech_recordings: tuple[str, ...] = ()
 
     @property
     def keys(self) -> str:

@@ -57,6 +57,13 @@ class RecordingStore:
             raise UnsafePath(f"recordings: {str(relative)!r} leaves {self.root}")
         return path
 
+    def relative(self, path: Path | str) -> PurePosixPath:
+        """The name under the root of a file inside it (what tickets keep), refused if outside."""
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(self.root) or resolved == self.root:
+            raise UnsafePath(f"recordings: {str(path)!r} is not a file in {self.root}")
+        return PurePosixPath(resolved.relative_to(self.root).as_posix())
+
     def write_wav(self, relative: PurePosixPath, pcm: bytes, rate: int) -> Path:
         """Save 16-bit mono signed-linear audio as a WAV file (blocking: run off the loop)."""
         path = self.resolve(relative)

@@ -65,6 +65,7 @@ function renderTicket(pop) {
     `来电号码 ${t.caller_number}  ·  受理时间 ${desk.fmtTime(t.created_at)}  ·  ${t.kind_zh}  ·  语音导航 ${t.ivr_path || "-"}`;
   desk.$("ticket-transcript").textContent = t.transcript || "(无语音转写)";
   desk.$("ticket-explanation").replaceChildren(...t.explanation.map((x) => desk.el("li", { text: x })));
+  renderRecordings(t);
   desk.$("f-line").value = t.line;
   desk.$("f-kind").value = t.kind;
   desk.$("f-sla").value = String(t.sla_days);
@@ -75,6 +76,26 @@ function renderTicket(pop) {
   desk.$("dispatch-button").disabled = t.status !== "new";
   desk.$("dispatch-msg").textContent = t.status !== "new" ? "已派发" : "";
   desk.$("dispatch-msg").className = "msg";
+}
+
+// The caller's speech from the IVR (speech-*.wav) and the whole call (MixMonitor), named by
+// their path in the recordings folder. Rebuilt only when the list changes: a pop update must
+// not stop a recording the agent is listening to.
+function renderRecordings(t) {
+  const box = desk.$("ticket-recordings");
+  const paths = t.recordings || [];
+  const key = `${t.number}|${paths.join("|")}`;
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(...paths.map((path) => {
+    const url = `api/tickets/${encodeURIComponent(t.number)}/recordings/`
+      + path.split("/").map(encodeURIComponent).join("/");
+    const speech = path.split("/").pop().startsWith("speech-");
+    return desk.el("div", { class: "recording", "data-recording": path },
+      desk.el("span", { text: speech ? "来电诉求录音" : "通话录音" }),
+      desk.el("audio", { controls: "", preload: "none", src: url }),
+      desk.el("a", { href: `${url}?download=1`, text: "下载" }));
+  }));
 }
 
 function renderSide(pop) {
