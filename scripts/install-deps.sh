@@ -18,6 +18,7 @@ PACKAGES=(
   chromium-driver
   fonts-wqy-microhei # Chinese glyphs in the desk's screenshots
   docker-compose     # checks docker/compose.yaml without a Docker engine
+  openssl            # a throwaway HTTPS certificate in the model download test
 )
 
 if [ "$(id -u)" -ne 0 ]; then
