@@ -49,12 +49,12 @@ _SMALL_MONEY = re.compile(
 )
 # After a number: these units make it something other than money.
 _NOT_MONEY_AFTER = re.compile(
-    r"[多几余来]|[年月日号天岁个次楼层栋幢单元室路米斤两条分秒周倍人家户辆台座间度点%]|小时|平"
-    r"|出头"
+    r"[多几余来]|[年月日号天岁个次楼层栋幢单元室路米斤两条分秒周倍人家户辆台座间度点%亩吨克箱瓶件张套头只]"
+    r"|小时|平|公里|出头"
 )
 # A small number right after paying, refunding or charging is a sum (花了60, 退了我50).
 _MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
-                           "|贵了|便宜了|要了我?)$")
+                           "|贵了|便宜了|要了我?|就要|开口要|张口要|要价)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
 _MAGNITUDE = re.compile("[十百千万亿]")
 _SCALES = {"万": 10_000, "千": 1_000, "百": 100, "亿": 100_000_000}
@@ -247,8 +247,10 @@ class EntityFinder:
                 continue
             after = s[m.end():m.end() + 2]
             before = s[max(0, m.start() - 3):m.start()]
-            if before.endswith(("第", "百分之", "每")):
-                continue
+            if before.endswith(("第", "百分之", "每")) or re.search("每.{1,2}$", before):
+                continue  # 第三, 每吨三块: an order or a unit price, not the sum
+            if self._corrected(s, m.end()):
+                continue  # 五千不是五千九: the caller corrected this figure
             value = int(m.group(0))
             scale = _SCALE.match(after)
             if scale is not None and spoken.strip().isdigit():
@@ -264,11 +266,19 @@ class EntityFinder:
                 continue
             return Entity("amount", value, start, end)
         for m in _SMALL_MONEY.finditer(s):
+            if re.search("每.{0,2}$", s[max(0, m.start() - 3):m.start()]):
+                continue  # 每吨三块: a unit price
             group = 1 if m.group(1) else 2
             digit = m.group(group)
             start, end = self._span(text, *m.span(group))
             return Entity("amount", 2 if digit == "两" else _SMALL[digit], start, end)
         return None
+
+    @staticmethod
+    def _corrected(s: str, end: int) -> bool:
+        """Whether a number is taken back right after it (五千 不是 五千九, 一万 不对 一万二)."""
+        after = re.sub("^(?:块钱|块|元|万元?)", "", s[end:end + 4])
+        return re.match(r"(?:不是|不对|哦不|说错了?)[\d一二三四五六七八九十两]", after) is not None
 
     def _date(self, text: Traced, transcript: str,
               taken: list[tuple[int, int]]) -> Entity | None:

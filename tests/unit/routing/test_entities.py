@@ -167,3 +167,19 @@ def test_trades_and_phrases_are_not_enterprises(rules_router: Router, transcript
 ])
 def test_more_spoken_address_forms(rules_router: Router, transcript: str, address: str) -> None:
     assert entities(rules_router, transcript).get("address") == address
+
+
+@pytest.mark.parametrize(("transcript", "amount"), [
+    ("翻新 机 花 了 五千 不是 五千 九", 5900),  # the caller corrects the figure
+    ("坐 出租车 司机 不 打表 开口 就要 五十", 50),
+])
+def test_corrected_and_asked_sums(rules_router: Router, transcript: str, amount: int) -> None:
+    assert entities(rules_router, transcript).get("amount") == amount
+
+
+@pytest.mark.parametrize("transcript", [
+    "公司 流转 了 三百 亩 地 种 白芍",  # land, not money
+    "处理费 每 吨 三 块",  # a unit price
+])
+def test_quantities_and_unit_prices_are_not_sums(rules_router: Router, transcript: str) -> None:
+    assert "amount" not in entities(rules_router, transcript)
