@@ -36,6 +36,11 @@ class Places:
 
 
 _PHONE = re.compile(r"(?<![\d-])(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![\d-])")
+# Words with which a caller takes back what was just said.
+_TAKEN_BACK = re.compile("不对|说错|错了|不是|哦不|重说")
+# 每吨三块, 每平方两块: a price per unit of goods, not the sum in dispute (每个月 and
+# 每人 sums are: a wage, a fee).
+_UNIT_PRICE = re.compile("每(?:吨|斤|公斤|平方?米?|度|方|亩|升|克)$")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?![\d.])")
 _DATE = re.compile(
     r"(\d{4})年(\d{1,2}|[一二三四五六七八九])月(\d{1,2}|[一二三四五六七八九])[日号]"
@@ -54,7 +59,7 @@ _NOT_MONEY_AFTER = re.compile(
 )
 # A small number right after paying, refunding or charging is a sum (花了60, 退了我50).
 _MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
-                           "|贵了|便宜了|要了我?|就要|开口要|张口要|要价)$")
+                           "|贵了|便宜了|要了我?|就要|开口要|张口要|要价|一口价要?|扣|罚款?|收费)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
 _MAGNITUDE = re.compile("[十百千万亿]")
 _SCALES = {"万": 10_000, "千": 1_000, "百": 100, "亿": 100_000_000}
@@ -230,9 +235,15 @@ class EntityFinder:
         return text.source_span(a, b)
 
     def _phones(self, text: Traced) -> Iterable[Entity]:
+        """Phone numbers; one the caller takes back (幺八零…不对 是 幺八零…) is dropped."""
+        found: list[tuple[re.Match[str], Entity]] = []
         for m in _PHONE.finditer(text.text):
             start, end = self._span(text, *m.span())
-            yield Entity("phone", m.group(0).replace("-", ""), start, end)
+            entity = Entity("phone", m.group(0).replace("-", ""), start, end)
+            if found and _TAKEN_BACK.search(text.text, found[-1][0].end(), m.start()):
+                found.pop()
+            found.append((m, entity))
+        return [entity for _, entity in found]
 
     def _amount(self, text: Traced, transcript: str,
                 taken: list[tuple[int, int]]) -> Entity | None:
@@ -247,7 +258,7 @@ class EntityFinder:
                 continue
             after = s[m.end():m.end() + 2]
             before = s[max(0, m.start() - 3):m.start()]
-            if before.endswith(("第", "百分之", "每")) or re.search("每.{1,2}$", before):
+            if before.endswith(("第", "百分之", "每")) or _UNIT_PRICE.search(before):
                 continue  # 第三, 每吨三块: an order or a unit price, not the sum
             if self._corrected(s, m.end()):
                 continue  # 五千不是五千九: the caller corrected this figure
@@ -266,7 +277,7 @@ class EntityFinder:
                 continue
             return Entity("amount", value, start, end)
         for m in _SMALL_MONEY.finditer(s):
-            if re.search("每.{0,2}$", s[max(0, m.start() - 3):m.start()]):
+            if _UNIT_PRICE.search(s[max(0, m.start() - 3):m.start()]):
                 continue  # 每吨三块: a unit price
             group = 1 if m.group(1) else 2
             digit = m.group(group)
@@ -278,7 +289,8 @@ class EntityFinder:
     def _corrected(s: str, end: int) -> bool:
         """Whether a number is taken back right after it (五千 不是 五千九, 一万 不对 一万二)."""
         after = re.sub("^(?:块钱|块|元|万元?)", "", s[end:end + 4])
-        return re.match(r"(?:不是|不对|哦不|说错了?)[\d一二三四五六七八九十两]", after) is not None
+        taken_back = r"(?:不是|不对|哦不|说错了?)是?[\d一二三四五六七八九十两]"
+        return re.match(taken_back, after) is not None
 
     def _date(self, text: Traced, transcript: str,
               taken: list[tuple[int, int]]) -> Entity | None:

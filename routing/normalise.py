@@ -141,6 +141,10 @@ def _numeral(match: re.Match[str]) -> str:
         return digits_one_by_one(spoken)
     if match.group("qty"):
         value = quantity_value(spoken)
+        if value is None and spoken.endswith("一") and len(spoken) > 2:
+            # 九千四一下子: the quantity ended before 一下 (一起, 一直...).
+            head = quantity_value(spoken[:-1])
+            return spoken if head is None else f"{head}一"
         return spoken if value is None else str(value)
     return spoken
 

@@ -183,3 +183,17 @@ def test_corrected_and_asked_sums(rules_router: Router, transcript: str, amount:
 ])
 def test_quantities_and_unit_prices_are_not_sums(rules_router: Router, transcript: str) -> None:
     assert "amount" not in entities(rules_router, transcript)
+
+
+def test_a_phone_number_taken_back_gives_way_to_the_corrected_one(rules_router: Router) -> None:
+    said = ("我 电话 幺 八 零 五 八 七 三 四 三 六 七 不 对 是 幺 八 零 五 八 七 三 八 五 九 九")
+    assert entities(rules_router, said)["phone"] == "18058738599"
+
+
+@pytest.mark.parametrize(("transcript", "amount"), [
+    ("我 卡里 的 九千 四 一下子 没 了", 9400),  # 一下子 is not part of the number
+    ("前后 一共 十二万 不 对 是 十三万", 130000),
+    ("说好 的 每个 月 三千五", 3500),  # a monthly wage is a sum; 每吨 prices are not
+])
+def test_more_spoken_sums(rules_router: Router, transcript: str, amount: int) -> None:
+    assert entities(rules_router, transcript).get("amount") == amount
