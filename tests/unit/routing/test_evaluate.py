@@ -9,7 +9,15 @@ from hotline.settings import Settings
 from routing.cli import route_main
 from routing.evaluate import evaluate, read_rows
 from routing.router import Router
-from routing.service import DEV_SET, SPLIT, SYNTHETIC, SYNTHETIC_2, split_ids, synthetic_heldout
+from routing.service import (
+    DEV_SET,
+    SPLIT,
+    SYNTHETIC,
+    SYNTHETIC_2,
+    SYNTHETIC_3,
+    split_ids,
+    synthetic_heldout,
+)
 
 
 def test_split_is_fixed_stratified_and_disjoint() -> None:
@@ -101,20 +109,29 @@ def test_whole_dev_set_does_not_fall_below_what_was_measured(tune_router: Router
 
 
 def test_synthetic_heldout_does_not_fall_below_what_was_measured(tune_router: Router) -> None:
-    """The fifth of the synthetic calls set aside before tuning (measured: line 0.963,
-    police R/P 1.0/0.966, amount 0.889, address 0.80)."""
+    """The fifth of the synthetic calls set aside before tuning (measured: line 0.957,
+    police R/P 1.0/0.933, amount 0.947, address 0.80)."""
     rows = read_rows(SYNTHETIC, split_ids("heldout", synthetic=SYNTHETIC))
     assert rows and all(synthetic_heldout(r["id"]) for r in rows)
-    _assert_at_least(evaluate(tune_router, rows), Floor(0.94, 0.96, 0.93, 0.95, 0.85, 0.75))
+    _assert_at_least(evaluate(tune_router, rows), Floor(0.94, 0.96, 0.90, 0.95, 0.90, 0.75))
 
 
 def test_second_synthetic_heldout_does_not_fall_below_what_was_measured(
         tune_router: Router) -> None:
-    """The held-out fifth of the second author's calls (measured: line 0.92, police R/P
-    0.9375/0.882, amount 0.812, address 0.867)."""
+    """The held-out fifth of the second author's calls (measured: line 0.93, police R/P
+    1.0/0.941, amount 0.938, address 0.867)."""
     rows = read_rows(SYNTHETIC_2, split_ids("heldout", synthetic=SYNTHETIC_2))
     assert len(rows) == 100 and all(synthetic_heldout(r["id"]) for r in rows)
-    _assert_at_least(evaluate(tune_router, rows), Floor(0.90, 0.93, 0.85, 0.95, 0.78, 0.83))
+    _assert_at_least(evaluate(tune_router, rows), Floor(0.91, 0.96, 0.90, 0.95, 0.90, 0.83))
+
+
+def test_third_synthetic_heldout_does_not_fall_below_what_was_measured(
+        tune_router: Router) -> None:
+    """The held-out fifth of the third author's calls (measured: line 0.89, police R/P
+    0.90/0.75, phone 0.96, amount 1.0, address 0.792)."""
+    rows = read_rows(SYNTHETIC_3, split_ids("heldout", synthetic=SYNTHETIC_3))
+    assert len(rows) == 100 and all(synthetic_heldout(r["id"]) for r in rows)
+    _assert_at_least(evaluate(tune_router, rows), Floor(0.87, 0.88, 0.70, 0.93, 0.95, 0.77))
 
 
 def test_synthetic_calls_follow_the_dev_set_conventions() -> None:
