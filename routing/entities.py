@@ -89,9 +89,9 @@ _NOT_NAME_TAGS = frozenset({"r", "p", "c", "u", "uj", "ul", "uz", "ug", "ud", "u
 
 # Characters that never sit inside a place or shop name: pronouns, particles, verbs
 # that introduce a place (在, 住, 到...).
-_NAME = "[^\\W\\d_问想我你他她们的个这那了是在住和跟给到去从把被就说条段一整进往修叫]"
+_NAME = "[^\\W\\d_问想我你他她们的个这那了是在住和跟给到去从把被就说条段一整进往修叫多不]"
 # Compound and village names may hold 和 (和谐家园, 怡和苑); road names may not (X路和Y路).
-_NAME_AND = "[^\\W\\d_问想我你他她们的个这那了是在住跟给到去从把被就说条段一整进往修叫]"
+_NAME_AND = "[^\\W\\d_问想我你他她们的个这那了是在住跟给到去从把被就说条段一整进往修叫多不]"
 
 
 def _names(words: Iterable[str]) -> str:
@@ -122,21 +122,26 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     numbered = "(?=(?:[\\d一二三四五六七八九十]+(?:期|号楼|栋|幢|号院)))"
     compound = (f"(?:(?:(?:{compounds})(?:小区)?|{_NAME_AND}{{2,4}}(?<![老新大小这那旧])"
                 "(?:小区|花园|新城|家园|公寓|华府|华庭|花苑|府小区|名苑|名邸|名居|公馆|大厦|新村"
-                "|家属院|家属楼|宿舍|苑|湾|(?<!政)府|雅居|嘉园|广场(?=[\\d一二三四五六七八九十]))"
-                f"|{_NAME_AND}{{1,3}}(?:城|园|里|庭){numbered}"
+                "|家属院|家属楼|宿舍|苑|湾|(?<!政)府|雅居|嘉园|广场(?=[\\d一二三四五六七八九十])"
+                "|水岸|名城|名都|花城|雅苑|御府|府邸|学府|庄园|山庄|华城|绿洲)"
+                f"|{_NAME_AND}{{1,3}}(?:城|园|里|庭|新区|国际|水岸){numbered}"
                 # 我们是桂花城的: a name in 城 or 园 that ends the caller's sentence.
-                f"|{_NAME_AND}{{2,3}}(?<![进县省京商])(?:城|园)(?=的?$|这边|那边|小区|的(?:业主|住户|居民))){phase}?)")
-    village = (f"(?:(?!村){_NAME}{{2,3}}(?<![农乡款])(?:村(?![委民里])|庄(?!稼|园|重)|寨|圩)"
+                f"|{_NAME_AND}{{2,3}}(?<![进县省京商儿公乐菜果物校])(?:城|园)(?=的?$|这边|那边|小区|门口|[东南西北]门|的(?:业主|住户|居民))){phase}?)")
+    not_village = "(?<![农乡款候])(?<!娘家)(?<!老家)(?<!婆家)"  # 时候村, 娘家村
+    village = (f"(?:(?!村){_NAME}{{2,3}}{not_village}(?:村(?![委民里])|庄(?!稼|园|重)|寨|圩)"
                f"(?:{number}组)?)")
     community = f"(?:{_NAME}{{2,3}}社区(?:{number}组)?)"
     # Rivers and their bridges (涡河二桥), listed or not: 桥上 alone is no place.
-    landmark = (f"(?:(?:{landmarks})[\\d一二三四五六七八九十]*(?:号)?桥?"
+    landmark = (f"(?:(?:{landmarks})(?:大桥|[\\d一二三四五六七八九十]*(?:号)?桥?)"
                 f"|{_NAME}{{1,2}}河(?:[\\d一二三四五六七八九十]+号?桥|大桥|(?=边|里|上|堤)))")
     # A hospital, school or market only counts after a place that anchors it; a named
     # supermarket or bank is a firm (the enterprise), not part of the address.
     facility = (f"(?:{_NAME}{{2,4}}(?:广场|商场|医院|中学|小学|学校|幼儿园|公园|菜市场|市场"
                 "|汽车站|车站|大厦|体育馆|游泳馆|图书馆|体育场)"
-                "|(?:体育馆|游泳馆|图书馆|体育场|火车站|汽车站|高铁站)|(?:卫生院|医院|派出所|学校|小学|中学|幼儿园|菜市场|汽车站"
+                "|(?:体育馆|游泳馆|图书馆|体育场|火车站|汽车站|高铁站)"
+                # 第一人民医院, 二中, 三小: numbered hospitals and schools
+                "|(?:亳州|县|市)?第?[一二三四五六七八九十]+(?:人民医院|医院|中学|小学|中|小)(?![学区时])"
+                "|(?:卫生院|医院|派出所|学校|小学|中学|幼儿园|菜市场|汽车站"
                 "|火车站|政府)(?=门口|旁边|附近|对面))")
     building = f"(?:{number}(?:号楼|栋|幢))"
     unit = f"(?:{number}单元)"
@@ -148,17 +153,21 @@ def address_pattern(places: Places) -> re.Pattern[str]:
             "|[东南西北](?:边|侧|面)"
             "|往[东南西北](?:边)?|公交站台?|站台|工业园区?|经济开发区|开发区|工业区|加油站"
             "|[东南西北]岸|出站口|进站口|桥下|桥头|[东南西北]门|大门口?|[外内]环|[东南西北]关"
+            "|[东南西北]头|后面|后边|村口|底下|东北角|东南角|西北角|西南角|地下车库"
+            "|高架桥?|老街|[^\\W\\d_]{0,3}(?:产业园|电商园|物流园|工业集中区)"
             f"|(?:靠近|挨着){_NAME}{{2,5}}?(?=那|这|的|$))")
     # After a town, a one-character surname village is common: 双沟镇李庄.
-    small_village = f"(?:{_NAME}{{1,2}}(?:庄|集|寨|圩|楼)(?:{number}组)?)"
+    small_village = f"(?:{_NAME}{{1,2}}(?:庄|集(?!中)|寨|圩|楼|村)(?:{number}组)?)"
     # After a town, a river may be named bare (板桥集镇北淝河).
     river = f"(?:{_NAME}{{1,2}}河(?![南北东西]?路|道))"
+    after_anchor_compound = f"(?:{compound}|{_NAME_AND}{{2,4}}(?={number}(?:号楼|栋|幢|单元)))"
     rest = (f"(?:{community}|{village}|{small_village})?(?:{roads_}{house_number}?)?"
-            f"(?:{compound})?(?:{facility})?")
+            f"(?:{after_anchor_compound})?(?:{facility})?")
     # Named spots a caller gives alone: parks, colleges, stadiums, highway exits and
     # service areas (汤陵公园, 亳州学院南门, 济祁高速利辛出口, 利辛服务区).
-    spot = (f"(?:{_NAME}{{2,4}}(?:公园|学院|体育馆|体育场|服务区|收费站)"
-            f"|{_NAME}{{2,3}}高速(?:{_NAME}{{2,3}}(?:出口|入口|收费站|服务区))?)")
+    spot = (f"(?:{_NAME}{{2,4}}(?:公园|学院|体育馆|体育场|服务区|收费站|火车站|高铁站|汽车站)"
+            f"|{_NAME}{{2,3}}高速(?:{_NAME}{{2,3}}(?:出口|入口|收费站|服务区))?"
+            ")")
     anchored = (
         # 蒙城县政务服务中心 is an office; 蒙城县双涧镇中心小学 is a place.
         f"(?:{counties})+(?![^\\W\\d_镇乡村路街区]{{0,6}}(?:局|委员会|法院|检察院|政府|中心))"
@@ -193,9 +202,11 @@ class EntityFinder:
     """Finds entities in normalised text; built once with the place names and shop words."""
 
     def __init__(self, places: Places, words: EnterpriseWords,
-                 tag: Callable[[str], str | None] = lambda w: None) -> None:
+                 tag: Callable[[str], str | None] = lambda w: None,
+                 fillers: Sequence[str] = ()) -> None:
         self._address = address_pattern(places)
         self._tag = tag
+        del fillers  # values keep the caller's words as spoken, fillers included
         # A city prefix is part of a registered name (亳州市绿源...公司); a county is not.
         self._counties = frozenset(n for n in places.counties if not n.endswith("市"))
         self._words = words
@@ -229,6 +240,11 @@ class EntityFinder:
         if enterprise is not None:
             found.append(enterprise)
         return found
+
+    @staticmethod
+    def _words_of(spoken: str) -> str:
+        """A place's or firm's value: the caller's words as spoken, without the spaces."""
+        return re.sub(r"\s+", "", spoken)
 
     @staticmethod
     def _span(text: Traced, a: int, b: int) -> tuple[int, int]:
@@ -326,7 +342,7 @@ class EntityFinder:
         if best is None or _AGENCY.match(text.text, best[1]):
             return None
         start, end = self._span(text, *best)
-        return Entity("address", re.sub(r"\s+", "", transcript[start:end]), start, end)
+        return Entity("address", self._words_of(transcript[start:end]), start, end)
 
     def _enterprise(self, text: Traced, transcript: str,
                     tokens: Sequence[str]) -> Entity | None:
@@ -350,11 +366,11 @@ class EntityFinder:
             if name_start is None:
                 continue
             start, end = self._span(text, name_start, m.end())
-            return Entity("enterprise", re.sub(r"\s+", "", transcript[start:end]), start, end)
+            return Entity("enterprise", self._words_of(transcript[start:end]), start, end)
         known = self._known.search(s)
         if known is not None:
             start, end = self._span(text, *known.span())
-            return Entity("enterprise", re.sub(r"\s+", "", transcript[start:end]), start, end)
+            return Entity("enterprise", self._words_of(transcript[start:end]), start, end)
         return None
 
     def _name_start(self, s: str, tokens: Sequence[str], starts: Sequence[int],

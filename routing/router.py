@@ -87,7 +87,8 @@ class Router:
         self.classifier = classifier
         self.normaliser = Normaliser(config.slips, config.fillers, config.places.all_names())
         self.segmenter = segmenter or Segmenter(config.user_dict, config.places.all_names())
-        self.entities = EntityFinder(config.places, config.enterprise, self.segmenter.tag)
+        self.entities = EntityFinder(config.places, config.enterprise, self.segmenter.tag,
+                                     config.fillers)
 
     def with_config(self, config: RoutingConfig) -> Router:
         """A Router for edited rules (after a live reload), keeping the trained model and,

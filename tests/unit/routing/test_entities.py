@@ -197,3 +197,26 @@ def test_a_phone_number_taken_back_gives_way_to_the_corrected_one(rules_router: 
 ])
 def test_more_spoken_sums(rules_router: Router, transcript: str, amount: int) -> None:
     assert entities(rules_router, transcript).get("amount") == amount
+
+
+@pytest.mark.parametrize(("transcript", "address"), [
+    ("我 是 利辛县 城关镇 阳光 水岸 二 号 楼 三 单元 的", "利辛县城关镇阳光水岸二号楼三单元"),
+    ("谯城区 药都路 锦绣 江南 十二 号 楼 三 单元 的 暖气片 漏水",
+     "谯城区药都路锦绣江南十二号楼三单元"),
+    ("在 蒙城县 楚村镇 楚村 南头", "蒙城县楚村镇楚村南头"),
+    ("就 在 药都路 亳州 二中 门口", "药都路亳州二中门口"),
+    ("谯城区 学林路 阳光 城门口 有人 喊救命", "谯城区学林路阳光城门口"),
+])
+def test_compounds_villages_and_schools_after_an_anchor(
+        rules_router: Router, transcript: str, address: str) -> None:
+    assert entities(rules_router, transcript).get("address") == address
+
+
+@pytest.mark.parametrize("transcript", [
+    "我们 村里 选 妇女 代表 的 时候 村 干部 直接 指定",
+    "我 户口 还 在 娘家 村 里",
+    "就是 幼儿园 门口 的 小卖部 卖 的 辣条",
+])
+def test_words_before_village_or_garden_are_not_places(
+        rules_router: Router, transcript: str) -> None:
+    assert "address" not in entities(rules_router, transcript)
