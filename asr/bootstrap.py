@@ -7,7 +7,7 @@ import logging
 from asr.engine import SpeechEngine
 from asr.model import ModelMissing, ModelStatus, inspect_model, status_missing, status_ok
 from asr.service import SpeechService
-from asr.settings import asr_settings, model_path
+from asr.settings import asr_settings, model_path, search_overlays_path
 from hotline.bus import EventBus
 from hotline.settings import Settings
 from recordings.settings import recordings_path
@@ -37,7 +37,8 @@ async def build_speech_service(settings: Settings, bus: EventBus) -> SpeechServi
     store = RecordingStore(recordings_path(settings))
     try:
         engine = await SpeechEngine.open(model_path(settings, asr), max_streams=asr.max_streams,
-                                         threads=asr.threads)
+                                         threads=asr.threads, search=asr.search(),
+                                         overlays=search_overlays_path(settings))
     except ModelMissing as exc:
         log.error("%s", exc)
         return SpeechService(None, bus, asr, store, status_missing(exc))

@@ -22,7 +22,7 @@ from typing import Any
 
 import vosk
 
-from asr.model import ModelLayout, inspect_model
+from asr.model import ModelLayout, SearchSettings, inspect_model, search_overlay
 from asr.pcm import strip_leading_zeros
 from asr.text import join_segments, result_text
 
@@ -41,11 +41,21 @@ def default_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def load_model(path: Path) -> tuple[Any, ModelLayout]:
-    """Load a model by path (blocking, 1-3 s): never call on the event loop."""
+def load_model(path: Path, search: SearchSettings | None = None,
+               overlays: Path | None = None) -> tuple[Any, ModelLayout]:
+    """Load a model by path (blocking, 1-3 s): never call on the event loop.
+
+    `search` overrides the model's beam-search settings through an overlay folder
+    made in `overlays` (required then); the layout still names the installed folder.
+    """
     layout = inspect_model(path)
+    folder = path
+    if search is not None and search.overrides():
+        if overlays is None:
+            raise ValueError("search overrides need a folder for the overlay")
+        folder = search_overlay(path, search, overlays)
     vosk.SetLogLevel(-1)
-    return vosk.Model(str(path)), layout
+    return vosk.Model(str(folder)), layout
 
 
 @dataclass
@@ -140,7 +150,8 @@ class Recognition:
             self._decoder = None
             text = ""
             try:
-                if decoder is not None:
+                # After close() (service shutdown) the executor is gone: just give it back.
+                if decoder is not None and not self._engine.closed:
                     text = await self._engine.run(decoder.finish)
             finally:
                 self._engine.release(decoder)
@@ -175,11 +186,14 @@ class SpeechEngine:
 
     @classmethod
     async def open(cls, path: Path, *, max_streams: int, threads: int = 0,
-                   reuse: bool = True, prewarm: bool = True) -> SpeechEngine:
+                   reuse: bool = True, prewarm: bool = True,
+                   search: SearchSettings | None = None,
+                   overlays: Path | None = None) -> SpeechEngine:
         """Load the model and create the pool off the event loop."""
         loop = asyncio.get_running_loop()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-load") as loader:
-            model, layout = await loop.run_in_executor(loader, load_model, path)
+            model, layout = await loop.run_in_executor(loader, load_model, path, search,
+                                                       overlays)
         engine = cls(model, layout, max_streams=max_streams, threads=threads, reuse=reuse)
         if prewarm and reuse:
             await engine.prewarm()
@@ -198,6 +212,10 @@ class SpeechEngine:
     @property
     def active(self) -> int:
         return self._active
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def supports_grammar(self) -> bool:

@@ -7,7 +7,10 @@ which government networks do not have.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +97,84 @@ def status_ok(path: Path) -> ModelStatus:
 
 def status_missing(error: ModelMissing) -> ModelStatus:
     return ModelStatus(False, str(error.path), error.zh, error.en)
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Beam-search overrides for the decoder; 0 keeps what the model's conf/model.conf says.
+
+    Vosk reads these only from conf/model.conf inside the model folder, so they are
+    applied through an overlay folder (see `search_overlay`), never by editing the
+    installed model.
+    """
+
+    max_active: int = 0
+    beam: float = 0.0
+
+    def overrides(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        if self.max_active > 0:
+            values["max-active"] = str(self.max_active)
+        if self.beam > 0:
+            values["beam"] = f"{self.beam:g}"
+        return values
+
+
+def with_search(model_conf: str, search: SearchSettings) -> str:
+    """The text of conf/model.conf with the overrides in place of the model's values."""
+    overrides = search.overrides()
+    kept = [line for line in model_conf.splitlines()
+            if line.strip() and line.strip().lstrip("-").split("=", 1)[0] not in overrides]
+    return "\n".join([*kept, *(f"--{name}={value}" for name, value in overrides.items())]) + "\n"
+
+
+def search_overlay(path: Path, search: SearchSettings, overlays: Path) -> Path:
+    """A model folder with these search settings: `path` itself when nothing is overridden.
+
+    Otherwise a folder under `overlays` whose entries link to the installed model's,
+    except conf/model.conf, which is written with the overrides. Rebuilt when it no
+    longer matches the installed model (reinstalled, or its conf edited).
+    """
+    if not search.overrides():
+        return path
+    source = path.resolve()
+    original = source / "conf" / "model.conf"
+    conf_text = with_search(
+        original.read_text(encoding="utf-8") if original.is_file() else "", search)
+    tag = hashlib.sha256(str(source).encode()).hexdigest()[:8]
+    suffix = "-".join(f"{name}{value}" for name, value in search.overrides().items())
+    target = overlays / f"{source.name}-{tag}-{suffix}"
+    if _overlay_matches(target, source, conf_text):
+        return target
+    building = overlays / f".{target.name}.{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    (building / "conf").mkdir(parents=True)
+    for entry in source.iterdir():
+        if entry.name != "conf":
+            (building / entry.name).symlink_to(entry)
+    for entry in (source / "conf").iterdir() if (source / "conf").is_dir() else ():
+        if entry.name != "model.conf":
+            (building / "conf" / entry.name).symlink_to(entry)
+    (building / "conf" / "model.conf").write_text(conf_text, encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    try:
+        building.rename(target)
+    except OSError:  # another process built it at the same moment: use theirs
+        shutil.rmtree(building, ignore_errors=True)
+        if not _overlay_matches(target, source, conf_text):
+            raise
+    return target
+
+
+def _overlay_matches(target: Path, source: Path, conf_text: str) -> bool:
+    conf = target / "conf" / "model.conf"
+    if not conf.is_file() or conf.read_text(encoding="utf-8") != conf_text:
+        return False
+
+    def names(folder: Path) -> set[str]:
+        return {entry.name for entry in folder.iterdir()} if folder.is_dir() else set()
+
+    return (names(target) == names(source) | {"conf"}
+            and names(target / "conf") == names(source / "conf") | {"model.conf"}
+            and all((target / name).resolve() == (source / name).resolve()
+                    for name in names(source) - {"conf"}))

