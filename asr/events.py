@@ -34,3 +34,4 @@ class SpeechResult:
     ended_by: EndReason
     recording_path: str | None  # absolute path of the caller's speech (WAV), if saved
     partials: tuple[str, ...]
+    key: str = ""  # the key that ended the turn (ended_by "dtmf"), e.g. 1 in a yes/no step

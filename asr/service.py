@@ -66,7 +66,9 @@ class SpeechService:
         session = SpeechSession(
             call_id=call_id, uuid=str(key), agi_command=self.agi_command(str(key)),
             recognition=recognition, settings=self.settings, bus=self.bus, store=self.store,
-            on_close=self._forget)
+            on_close=self._forget,
+            # A short answer may be a key as well as a word (需要报警请说"是"或按1).
+            end_keys="#0123456789*" if grammar else "#")
         self._waiting[key] = session
         return session
 

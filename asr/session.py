@@ -48,7 +48,7 @@ class SpeechSession:
     def __init__(self, *, call_id: str, uuid: str, agi_command: str, recognition: Recognition,
                  settings: AsrSettings, bus: EventBus, store: RecordingStore | None,
                  on_close: Callable[[SpeechSession], None],
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, end_keys: str = "#") -> None:
         self.call_id = call_id
         self.uuid = uuid
         self.agi_command = agi_command
@@ -59,6 +59,9 @@ class SpeechSession:
         self._on_close = on_close
         self._monotonic = monotonic
         self._log = CallLog(log, call_id)
+        # Keys that end the turn: # in free speech; any key in a short answer (1 = yes...).
+        self._end_keys = end_keys
+        self._key = ""
         self._future: asyncio.Future[SpeechResult] = asyncio.get_running_loop().create_future()
         self._ended = asyncio.Event()
         self._end_reason: EndReason | None = None
@@ -170,7 +173,8 @@ class SpeechSession:
         if isinstance(frame, wire.Audio):
             self._on_audio(frame)
         elif isinstance(frame, wire.Dtmf):
-            if frame.digit == "#":
+            if frame.digit in self._end_keys and not self._key:
+                self._key = frame.digit
                 self._end("dtmf")
         elif isinstance(frame, wire.Hangup | wire.Error):
             if isinstance(frame, wire.Error):
@@ -290,7 +294,8 @@ class SpeechSession:
         self._log.info("speech step ended by %s: %d characters", reason, len(text))
         self._bus.publish(SpeechFinal(self.call_id, text, reason, time.time()))
         if not self._future.done():
-            self._future.set_result(SpeechResult(text, reason, path, tuple(self._partials)))
+            self._future.set_result(SpeechResult(text, reason, path, tuple(self._partials),
+                                                  self._key))
 
     async def _save_recording(self) -> str | None:
         if self._store is None or not self._recorded or self._leg_rate is None:

@@ -494,7 +494,7 @@ def build_config(doc: Located) -> IvrConfig:
                                          "正在为您转接幺幺零报警服务台，请不要挂机。")),
         police_confirm=Prompt("police110-confirm", r.text(
             police_d, "confirm", ("police110",),
-            "您反映的情况需要报警吗？需要报警请按1，不需要请按2。")),
+            "您反映的情况需要报警吗？需要请说“是”或按1，不需要请说“不是”或按2。")),
         police_confirm_below=r.number(police_d, "confirm_below", ("police110",), 0.8, 0.0, 1.0),
         speech=SpeechConfig(
             _prompt(r, s, "prompt", ("speech",), "speech-prompt"),

@@ -14,6 +14,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date
 
+from asr.grammars import YES_NO_ZH, read_yes_no
 from ivr.config import (
     GENERAL_LINE,
     POLICE_LINE,
@@ -32,7 +33,7 @@ from ivr.config import (
 from ivr.ports import RouteDecision, SpeechOutcome
 from ivr.record import CallerContext, IvrPath, PathStep
 
-# Seconds a caller gets to answer "need the police? 1 yes, 2 no" before 110 is called.
+# Seconds a caller gets to answer "need the police? yes/1, no/2" before 110 is called.
 POLICE_CONFIRM_SECONDS = 5.0
 
 # ---- steps: what the runner must do next -------------------------------------------
@@ -62,6 +63,7 @@ class ReadDigits:
 @dataclass(frozen=True)
 class StartSpeech:
     max_seconds: float
+    grammar: tuple[str, ...] = ()  # a short answer: recognise only these phrases
 
 
 @dataclass(frozen=True)
@@ -406,19 +408,36 @@ class CallMachine:
             line = POLICE_LINE  # a possible emergency never waits behind a confidence flag
         self._note("route", f"{line} confidence={decision.confidence:.2f}" if decision else line)
         if line == POLICE_LINE:
-            if decision is not None and decision.confidence < self.config.police_confirm_below:
-                # A middling speech guess: one key to confirm. Only an explicit "no" keeps the
-                # caller on 12345; silence or any other key still goes to 110.
-                key = yield from self._play(self.config.police_confirm, "12")
-                if key is None:
-                    key = yield from self._wait_digit(POLICE_CONFIRM_SECONDS)
-                self._note("confirm", key or "none")
-                if key == "2":
-                    return (yield from self._to_line(GENERAL_LINE, "speech", text, decision)), None
+            # A middling speech guess: confirmed by a word or a key. Only an explicit "no"
+            # (不是, 2) keeps the caller on 12345; silence or anything else goes to 110.
+            middling = (decision is not None
+                        and decision.confidence < self.config.police_confirm_below)
+            if middling and not (yield from self._police_confirmed()):
+                return (yield from self._to_line(GENERAL_LINE, "speech", text, decision)), None
             return (yield from self._to_police("speech", text, decision)), None
         if line not in self.config.lines:
             line = GENERAL_LINE
         return (yield from self._to_line(line, "speech", text, decision)), None
+
+    def _police_confirmed(self) -> Generator[Step, Event, bool]:
+        """需要报警吗: False only for a clear no, said (grammar mode) or keyed."""
+        key = yield from self._play(self.config.police_confirm, "12")
+        if key is None:
+            event = yield StartSpeech(POLICE_CONFIRM_SECONDS, YES_NO_ZH)
+            if isinstance(event, HungUp):
+                raise _CallerGone
+            if isinstance(event, SpeechHeard):
+                if event.result.ended_by == "hangup":
+                    raise _CallerGone
+                key = event.result.key or None
+                if key is None:
+                    answer = read_yes_no(event.result.text)
+                    self._note("confirm", f"said={event.result.text.strip() or 'nothing'}")
+                    return answer is not False
+            else:  # no recognizer free: the key alone
+                key = yield from self._wait_digit(POLICE_CONFIRM_SECONDS)
+        self._note("confirm", key or "none")
+        return key != "2"
 
     def _agent(self, menu: Menu) -> Generator[Step, Event, tuple[Finish | None, str | None]]:
         agent = self.config.agent_dial

@@ -8,6 +8,7 @@ call is queued with no ticket.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +27,9 @@ class SpeechOutcome(Protocol):
     @property
     def recording_path(self) -> str | None: ...
 
+    @property
+    def key(self) -> str: ...  # the key that ended a short-answer step, "" if none
+
 
 @dataclass(frozen=True)
 class SpeechResult:
@@ -34,6 +38,7 @@ class SpeechResult:
     text: str
     ended_by: str
     recording_path: str | None = None
+    key: str = ""
 
 
 class SpeechSession(Protocol):
@@ -51,8 +56,13 @@ class SpeechSession(Protocol):
 
 
 class SpeechPort(Protocol):
-    def open_session(self, call_id: str) -> SpeechSession | None:
-        """A session, or None when no recognizer is free (the IVR then offers the key menu)."""
+    def open_session(self, call_id: str,
+                     grammar: Sequence[str] | None = None) -> SpeechSession | None:
+        """A session, or None when no recognizer is free (the IVR then offers the key menu).
+
+        `grammar` (short answers such as 是/不是) restricts recognition to those phrases
+        where the model allows it; such a step also ends on any key.
+        """
         ...
 
 

@@ -217,7 +217,10 @@ class CallRunner:
 
     async def _speech(self, step: StartSpeech) -> Event:
         port = self.services.speech
-        session = port.open_session(self.request.call_id) if port is not None else None
+        session = None
+        if port is not None:
+            session = (port.open_session(self.request.call_id, grammar=step.grammar)
+                       if step.grammar else port.open_session(self.request.call_id))
         if session is None:
             return SpeechUnavailable()
         try:

@@ -123,6 +123,20 @@ async def test_hash_ends_with_hangup_frame_back(service: SpeechService) -> None:
     assert isinstance(frames[-1], wire.Hangup)
 
 
+async def test_a_short_answer_ends_on_any_key_and_says_which(service: SpeechService) -> None:
+    """需要报警吗: a caller may press 2 instead of saying 不是; free speech ignores the key."""
+    session = service.open_session("c-5b", grammar=("是", "不是"))
+    assert session is not None
+    await raw_call(service, session.uuid, bytes(wire.Dtmf("2")) + bytes(wire.Dtmf("1")))
+    result = await session.result(timeout=10)
+    assert (result.ended_by, result.key) == ("dtmf", "2")  # the first key counts
+    free = service.open_session("c-5c")
+    assert free is not None
+    await raw_call(service, free.uuid, bytes(wire.Dtmf("2")) + bytes(wire.Hangup()))
+    result = await free.result(timeout=10)
+    assert (result.ended_by, result.key) == ("hangup", "")
+
+
 async def test_audio_faster_than_real_time_is_capped(service: SpeechService) -> None:
     session = service.open_session("c-6")
     assert session is not None

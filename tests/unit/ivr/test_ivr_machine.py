@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from asr.grammars import YES_NO_ZH
 from ivr.config import POLICE_LINE, IvrConfig, parse_ivr_config, reachable
 from ivr.machine import (
     CreateTicket,
@@ -221,18 +222,56 @@ def test_speech_police_decision_takes_110_path() -> None:
     assert d.variables()["ROUTE_ACTION"] == "police110"
 
 
-@pytest.mark.parametrize(("confirm", "action", "line"), [
-    ("1", "police110", POLICE_LINE),   # yes: 110
-    ("", "police110", POLICE_LINE),    # silence: an emergency caller may not press, so 110
-    ("2", "queue", "general"),         # an explicit no: an agent on 12345 takes it
-])
-def test_middling_police_guess_is_confirmed_with_one_key(confirm: str, action: str,
-                                                         line: str) -> None:
-    d = Driver()
+def confirm_police(d: Driver, answer_event: Event, keys: list[str]) -> list[StartSpeech]:
+    """Press 9, say something taken for a middling police guess, then answer the question."""
     heard = SpeechHeard(SpeechResult("隔壁 好像 在 吵架", "silence"))
-    answer(d, ["9", confirm], speech=heard, decision=Decision(POLICE_LINE, confidence=0.6))
+    steps: list[StartSpeech] = []
+    keys = ["9", *keys]
+    for _ in range(100):
+        step = d.step
+        if isinstance(step, Finish):
+            return steps
+        if isinstance(step, Play):
+            d.feed(PromptDone(), 3.0)
+        elif isinstance(step, WaitDigit):
+            key = keys.pop(0)
+            d.feed(KeyPressed(key) if key else NoInput(), 1)
+        elif isinstance(step, StartSpeech):
+            steps.append(step)
+            d.feed(heard if len(steps) == 1 else answer_event, 2.0)
+        elif isinstance(step, RouteText):
+            d.feed(Routed(Decision(POLICE_LINE, confidence=0.6)), 0.01)
+        elif isinstance(step, CreateTicket):
+            d.feed(TicketCreated("T1"), 0.02)
+        else:  # pragma: no cover
+            raise AssertionError(step)
+    raise AssertionError("machine did not finish")
+
+
+@pytest.mark.parametrize(("said", "key", "action", "line"), [
+    ("是", "", "police110", POLICE_LINE),       # yes, said
+    ("", "1", "police110", POLICE_LINE),       # yes, keyed
+    ("", "", "police110", POLICE_LINE),        # silence: an emergency caller may not answer
+    ("嗯 这个", "", "police110", POLICE_LINE),  # no clear answer: still 110
+    ("不是", "", "queue", "general"),            # an explicit no, said
+    ("", "2", "queue", "general"),             # an explicit no, keyed
+])
+def test_middling_police_guess_is_confirmed_by_a_word_or_a_key(
+        said: str, key: str, action: str, line: str) -> None:
+    d = Driver()
+    result = SpeechResult(said, "dtmf" if key else "silence", key=key)
+    steps = confirm_police(d, SpeechHeard(result), [])
     assert "police110-confirm" in d.finish.path.prompts
+    # The question is a short answer: grammar mode with the yes/no phrases.
+    assert steps[1].grammar == YES_NO_ZH and not steps[0].grammar
     assert d.variables()["ROUTE_ACTION"] == action
+    assert d.finish.path.line == line
+
+
+@pytest.mark.parametrize(("key", "line"), [("2", "general"), ("", POLICE_LINE)])
+def test_police_question_falls_back_to_keys_without_a_recognizer(key: str, line: str) -> None:
+    d = Driver()
+    confirm_police(d, SpeechUnavailable(), [key])
     assert d.finish.path.line == line
 
 
