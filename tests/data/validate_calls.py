@@ -22,20 +22,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from routing.config import KINDS as ROUTING_KINDS
+from routing.config import LINES as ROUTING_LINES
+from routing.evaluate import ENTITY_KEYS as EVALUATED_ENTITIES
+
 KEYS = frozenset({"id", "text", "line", "kind", "sla_days", "entities"})
-LINES = frozenset(
-    {
-        "enterprise",
-        "property",
-        "hr_social_security",
-        "womens_rights",
-        "market_regulation",
-        "general",
-        "police_110",
-    }
-)
-KINDS = frozenset({"consultation", "complaint", "report", "help", "suggestion", "praise"})
-ENTITY_KEYS = frozenset({"phone", "address", "enterprise", "amount", "date"})
+LINES = frozenset(ROUTING_LINES)  # the router's lines: a label it cannot give is a typo
+KINDS = frozenset(ROUTING_KINDS)
+ENTITY_KEYS = frozenset(EVALUATED_ENTITIES)
 DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"幺": 1, "两": 2, "〇": 0}
 DIGITS |= {str(i): i for i in range(10)}
 UNITS = {"十": 10, "百": 100, "千": 1000}
