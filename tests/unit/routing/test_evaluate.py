@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,13 @@ def test_synthetic_calls_follow_the_dev_set_conventions() -> None:
         assert "amount" not in ents or isinstance(ents["amount"], int)
     assert {r["line"] for r in rows} == set(LINES)
     assert {r["kind"] for r in rows} == kinds
+
+
+@pytest.mark.parametrize(("path", "prefix"), [(SYNTHETIC_2, "syn2-"), (SYNTHETIC_3, "syn3-")])
+def test_later_synthetic_sets_pass_their_validator(path: Path, prefix: str) -> None:
+    """tests/data/validate_calls.py: keys, labels, the 137 rule, entities backed by the text."""
+    from tests.data.validate_calls import validate
+
+    problems, records = validate(path, prefix)
+    assert not problems, problems[:5]
+    assert len(records) == 500
