@@ -115,6 +115,9 @@ class SpeechConfig:
     busy: Prompt
     not_understood: Prompt
     max_seconds: float
+    # A line guessed from speech with low confidence is put to the caller as a yes/no
+    # question ({line} is the line's name) instead of going straight to the general line.
+    confirm_line: str = "您反映的问题将转到{line}，对吗？对请说“是”或按1，不对请说“不是”或按2。"
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,11 @@ class IvrConfig:
                 return variant.prompt
         return self.greeting
 
+    def line_confirm(self, line: str) -> Prompt:
+        """The yes/no question for a line guessed from speech with low confidence."""
+        label = self.lines[line].label if line in self.lines else line
+        return Prompt(f"confirm-{line}", self.speech.confirm_line.replace("{line}", label))
+
     def queue_of(self, line: str) -> str:
         found = self.lines.get(line) or self.lines[GENERAL_LINE]
         return found.queue
@@ -184,6 +192,7 @@ class IvrConfig:
                  self.agent_dial.prompt, self.agent_dial.invalid]
         for menu in self.menus.values():
             fixed += [menu.prompt, menu.no_input.prompt, menu.invalid.prompt]
+        fixed += [self.line_confirm(line) for line in self.lines if line != GENERAL_LINE]
         for prompt in fixed:
             seen.setdefault(prompt.key, prompt)
         return tuple(seen.values())
@@ -443,7 +452,11 @@ def build_config(doc: Located) -> IvrConfig:
     police_d = r.mapping(top.get("police110"), ("police110",),
                          {"prompt", "confirm", "confirm_below"})
     s = r.mapping(top.get("speech"), ("speech",),
-                  {"prompt", "busy", "not_understood", "max_seconds"})
+                  {"prompt", "busy", "not_understood", "max_seconds", "confirm_line"})
+    confirm_line = r.text(s, "confirm_line", ("speech",), SpeechConfig.confirm_line)
+    if "{line}" not in confirm_line:
+        r.problem(("speech", "confirm_line"), "confirm_line 须包含 {line} (线路名称的位置)",
+                  "confirm_line must contain {line} (where the line's name goes)")
     c = r.mapping(top.get("callback"), ("callback",), {
         "prompt", "invalid", "thanks", "min_digits", "max_digits", "timeout_seconds"})
     a = r.mapping(top.get("agent_dial"), ("agent_dial",),
@@ -500,7 +513,7 @@ def build_config(doc: Located) -> IvrConfig:
             _prompt(r, s, "prompt", ("speech",), "speech-prompt"),
             _prompt(r, s, "busy", ("speech",), "speech-busy"),
             _prompt(r, s, "not_understood", ("speech",), "speech-not-understood"),
-            r.number(s, "max_seconds", ("speech",), 30, 3, 300)),
+            r.number(s, "max_seconds", ("speech",), 30, 3, 300), confirm_line),
         callback=CallbackConfig(
             _prompt(r, c, "prompt", ("callback",), "callback-prompt"),
             _prompt(r, c, "invalid", ("callback",), "callback-invalid"),

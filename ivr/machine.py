@@ -401,11 +401,7 @@ class CallMachine:
         if not isinstance(routed, Routed):
             raise MachineError(f"unexpected {routed!r} after RouteText")
         decision = routed.decision
-        line = GENERAL_LINE
-        if decision is not None and not decision.low_confidence:
-            line = decision.line
-        if decision is not None and decision.line == POLICE_LINE:
-            line = POLICE_LINE  # a possible emergency never waits behind a confidence flag
+        line = yield from self._speech_line(decision)
         self._note("route", f"{line} confidence={decision.confidence:.2f}" if decision else line)
         if line == POLICE_LINE:
             # A middling speech guess: confirmed by a word or a key. Only an explicit "no"
@@ -419,9 +415,32 @@ class CallMachine:
             line = GENERAL_LINE
         return (yield from self._to_line(line, "speech", text, decision)), None
 
+    def _speech_line(self, decision: RouteDecision | None) -> Generator[Step, Event, str]:
+        """The line for a routed transcript; an unsure guess is put to the caller first."""
+        if decision is None:
+            return GENERAL_LINE
+        if decision.line == POLICE_LINE:
+            return POLICE_LINE  # a possible emergency never waits behind a confidence flag
+        if not decision.low_confidence:
+            return decision.line
+        if decision.line == GENERAL_LINE or decision.line not in self.config.lines:
+            return GENERAL_LINE
+        # 是/不是 or 1/2 rather than the general line unasked; anything but a clear yes
+        # keeps the general line (where the agent confirms, as before).
+        confirmed = yield from self._confirmed(self.config.line_confirm(decision.line), False)
+        return decision.line if confirmed else GENERAL_LINE
+
     def _police_confirmed(self) -> Generator[Step, Event, bool]:
         """需要报警吗: False only for a clear no, said (grammar mode) or keyed."""
-        key = yield from self._play(self.config.police_confirm, "12")
+        return (yield from self._confirmed(self.config.police_confirm, True))
+
+    def _confirmed(self, question: Prompt, unanswered: bool) -> Generator[Step, Event, bool]:
+        """A yes/no question answered by a word (grammar mode) or a key (1 yes, 2 no).
+
+        `unanswered` is the answer when the caller says nothing clear: True for 110 (an
+        emergency caller may not answer), False for a line guess (the general line).
+        """
+        key = yield from self._play(question, "12")
         if key is None:
             event = yield StartSpeech(POLICE_CONFIRM_SECONDS, YES_NO_ZH)
             if isinstance(event, HungUp):
@@ -433,11 +452,11 @@ class CallMachine:
                 if key is None:
                     answer = read_yes_no(event.result.text)
                     self._note("confirm", f"said={event.result.text.strip() or 'nothing'}")
-                    return answer is not False
+                    return unanswered if answer is None else answer
             else:  # no recognizer free: the key alone
                 key = yield from self._wait_digit(POLICE_CONFIRM_SECONDS)
         self._note("confirm", key or "none")
-        return key != "2"
+        return {"1": True, "2": False}.get(key or "", unanswered)
 
     def _agent(self, menu: Menu) -> Generator[Step, Event, tuple[Finish | None, str | None]]:
         agent = self.config.agent_dial

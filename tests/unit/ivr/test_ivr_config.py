@@ -110,3 +110,16 @@ def test_greeting_dates() -> None:
     err = refused(MINIMAL.replace("  default: 您好\n", "  default: 您好\n  variants:\n"
                                   "    - {name: x, text: 好, dates: ['2026-10-07..2026-10-01']}\n"))
     assert err.issues[0].line == 7
+
+
+def test_line_confirmation_question_names_the_line() -> None:
+    config = default_config()
+    prompt = config.line_confirm("property")
+    assert prompt.key == "confirm-property" and "物业服务分线" in prompt.text
+    assert "confirm-property" in {p.key for p in config.prompts()}
+    assert "confirm-general" not in {p.key for p in config.prompts()}
+
+
+def test_line_confirmation_without_the_line_placeholder_is_refused() -> None:
+    error = refused(MINIMAL + "speech:\n  confirm_line: 对吗？\n")
+    assert any("{line}" in issue.zh and issue.line == 12 for issue in error.issues)

@@ -341,3 +341,50 @@ def test_agent_extension_outside_pattern_back_to_menu() -> None:
     answer(d, ["8", "9999", "2"])
     assert d.variables()["ROUTE_LINE"] == "property"
     assert "agent-invalid" in d.finish.path.prompts
+
+
+def unsure_guess(d: Driver, answer_event: Event, keys: list[str]) -> list[StartSpeech]:
+    """Press 9 and say something the router places on the property line, unsure."""
+    heard = SpeechHeard(SpeechResult("小区 那个 事 一直 没 人 管", "silence"))
+    steps: list[StartSpeech] = []
+    keys = ["9", *keys]
+    for _ in range(100):
+        step = d.step
+        if isinstance(step, Finish):
+            return steps
+        if isinstance(step, Play):
+            d.feed(PromptDone(), 3.0)
+        elif isinstance(step, WaitDigit):
+            key = keys.pop(0)
+            d.feed(KeyPressed(key) if key else NoInput(), 1)
+        elif isinstance(step, StartSpeech):
+            steps.append(step)
+            d.feed(heard if len(steps) == 1 else answer_event, 2.0)
+        elif isinstance(step, RouteText):
+            d.feed(Routed(Decision("property", confidence=0.2, low_confidence=True)), 0.01)
+        elif isinstance(step, CreateTicket):
+            d.feed(TicketCreated("T1"), 0.02)
+        else:  # pragma: no cover
+            raise AssertionError(step)
+    raise AssertionError("machine did not finish")
+
+
+@pytest.mark.parametrize(("said", "key", "line"), [
+    ("是的", "", "property"),   # yes, said: the guessed line
+    ("", "1", "property"),     # yes, keyed
+    ("不对", "", "general"),     # no: the general line, as before the question existed
+    ("", "", "general"),       # nothing clear: the general line
+])
+def test_unsure_line_guess_is_put_to_the_caller(said: str, key: str, line: str) -> None:
+    d = Driver()
+    result = SpeechResult(said, "dtmf" if key else "silence", key=key)
+    steps = unsure_guess(d, SpeechHeard(result), [])
+    assert "confirm-property" in d.finish.path.prompts
+    assert steps[1].grammar == YES_NO_ZH
+    assert d.finish.path.line == line
+
+
+def test_unsure_line_question_by_key_without_a_recognizer() -> None:
+    d = Driver()
+    unsure_guess(d, SpeechUnavailable(), ["1"])
+    assert d.finish.path.line == "property"
