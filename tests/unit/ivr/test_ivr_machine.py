@@ -222,9 +222,11 @@ def test_speech_police_decision_takes_110_path() -> None:
     assert d.variables()["ROUTE_ACTION"] == "police110"
 
 
-def confirm_police(d: Driver, answer_event: Event, keys: list[str]) -> list[StartSpeech]:
-    """Press 9, say something taken for a middling police guess, then answer the question."""
-    heard = SpeechHeard(SpeechResult("隔壁 好像 在 吵架", "silence"))
+def answer_question(d: Driver, said: str, decision: Decision, answer_event: Event,
+                    keys: list[str]) -> list[StartSpeech]:
+    """Press 9, say `said` (routed to `decision`), then answer the yes/no question with
+    `answer_event`; returns the speech steps (the request, then the question)."""
+    heard = SpeechHeard(SpeechResult(said, "silence"))
     steps: list[StartSpeech] = []
     keys = ["9", *keys]
     for _ in range(100):
@@ -240,12 +242,18 @@ def confirm_police(d: Driver, answer_event: Event, keys: list[str]) -> list[Star
             steps.append(step)
             d.feed(heard if len(steps) == 1 else answer_event, 2.0)
         elif isinstance(step, RouteText):
-            d.feed(Routed(Decision(POLICE_LINE, confidence=0.6)), 0.01)
+            d.feed(Routed(decision), 0.01)
         elif isinstance(step, CreateTicket):
             d.feed(TicketCreated("T1"), 0.02)
         else:  # pragma: no cover
             raise AssertionError(step)
     raise AssertionError("machine did not finish")
+
+
+def confirm_police(d: Driver, answer_event: Event, keys: list[str]) -> list[StartSpeech]:
+    """A middling police guess, then the answer to 需要报警吗."""
+    return answer_question(d, "隔壁 好像 在 吵架", Decision(POLICE_LINE, confidence=0.6),
+                           answer_event, keys)
 
 
 @pytest.mark.parametrize(("said", "key", "action", "line"), [
@@ -344,29 +352,10 @@ def test_agent_extension_outside_pattern_back_to_menu() -> None:
 
 
 def unsure_guess(d: Driver, answer_event: Event, keys: list[str]) -> list[StartSpeech]:
-    """Press 9 and say something the router places on the property line, unsure."""
-    heard = SpeechHeard(SpeechResult("小区 那个 事 一直 没 人 管", "silence"))
-    steps: list[StartSpeech] = []
-    keys = ["9", *keys]
-    for _ in range(100):
-        step = d.step
-        if isinstance(step, Finish):
-            return steps
-        if isinstance(step, Play):
-            d.feed(PromptDone(), 3.0)
-        elif isinstance(step, WaitDigit):
-            key = keys.pop(0)
-            d.feed(KeyPressed(key) if key else NoInput(), 1)
-        elif isinstance(step, StartSpeech):
-            steps.append(step)
-            d.feed(heard if len(steps) == 1 else answer_event, 2.0)
-        elif isinstance(step, RouteText):
-            d.feed(Routed(Decision("property", confidence=0.2, low_confidence=True)), 0.01)
-        elif isinstance(step, CreateTicket):
-            d.feed(TicketCreated("T1"), 0.02)
-        else:  # pragma: no cover
-            raise AssertionError(step)
-    raise AssertionError("machine did not finish")
+    """Something the router places on the property line, unsure, then the answer."""
+    return answer_question(d, "小区 那个 事 一直 没 人 管",
+                           Decision("property", confidence=0.2, low_confidence=True),
+                           answer_event, keys)
 
 
 @pytest.mark.parametrize(("said", "key", "line"), [
