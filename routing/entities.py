@@ -55,12 +55,16 @@ _SMALL_MONEY = re.compile(
 # After a number: these units make it something other than money.
 _NOT_MONEY_AFTER = re.compile(
     r"[多几余来]|[年月日号天岁个次楼层栋幢单元室路米斤两条分秒周倍人家户辆台座间度点%亩吨克箱瓶件张套头只]"
-    r"|小时|平|公里|出头"
+    r"|小时|平|公里|出头|兆"
 )
 # A small number right after paying, refunding or charging is a sum (花了60, 退了我50).
 _MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
                            "|贵了|便宜了|要了我?|就要|开口要|张口要|要价|一口价要?|扣|罚款?|收费)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
+# 租金从一年三万涨到四万五: the first figure is where it was, the second the sum at issue.
+_FROM_SIDE = re.compile("从[^从到\\d]{0,4}$")
+_TO_SIDE = re.compile("[万千百块元钱]{0,2}(?:涨|降|调|提|提高|降低|变|减|加|升|改)(?:到|至|成)")
+_FROM_UNIT_PRICE = re.compile("从每[^从到]{0,8}到$")
 _MAGNITUDE = re.compile("[十百千万亿]")
 _SCALES = {"万": 10_000, "千": 1_000, "百": 100, "亿": 100_000_000}
 _SCALE = re.compile("[万千百亿]")
@@ -142,7 +146,9 @@ def address_pattern(places: Places) -> re.Pattern[str]:
                 # 第一人民医院, 二中, 三小: numbered hospitals and schools
                 "|(?:亳州|县|市)?第?[一二三四五六七八九十]+(?:人民医院|医院|中学|小学|中|小)(?![学区时])"
                 "|(?:卫生院|医院|派出所|学校|小学|中学|幼儿园|菜市场|汽车站"
-                "|火车站|政府)(?=门口|旁边|附近|对面))")
+                "|火车站|政府)(?=门口|旁边|附近|对面)"
+                # 幸福路菜市场, 涡阳县医院: after a road or county the bare word is the place.
+                "|(?:菜市场|农贸市场|人民医院|中医院|医院|广场)(?![舞费]))")
     building = f"(?:{number}(?:号楼|栋|幢))"
     unit = f"(?:{number}单元)"
     room = f"(?:{number}(?:室|号房?)|\\d{{3,4}}(?!\\d))"
@@ -167,6 +173,13 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     # service areas (汤陵公园, 亳州学院南门, 济祁高速利辛出口, 利辛服务区).
     spot = (f"(?:{_NAME}{{2,4}}(?:公园|学院|体育馆|体育场|服务区|收费站|火车站|高铁站|汽车站)"
             f"|{_NAME}{{2,3}}高速(?:{_NAME}{{2,3}}(?:出口|入口|收费站|服务区))?"
+            # 万达广场 is a place; 跳广场舞 is not.
+            f"|{_NAME}{{2,4}}广场(?!舞)"
+            # A hospital, school or market named alone is where something happens only
+            # when the caller places it (人民医院门口, 实验小学对面): 在人民医院看病 is not.
+            f"|{_NAME}{{2,4}}(?:医院|中学|小学|幼儿园|菜市场|农贸市场|商场)"
+            "(?=门口|旁边|附近|对面|[东南西北]门|大门|里面?有人)"
+            "|(?:火车站|高铁站|汽车站|客运站)(?=出站口|进站口|广场|门口|附近|旁边|对面)"
             ")")
     anchored = (
         # 蒙城县政务服务中心 is an office; 蒙城县双涧镇中心小学 is a place.
@@ -274,10 +287,15 @@ class EntityFinder:
                 continue
             after = s[m.end():m.end() + 2]
             before = s[max(0, m.start() - 3):m.start()]
-            if before.endswith(("第", "百分之", "每")) or _UNIT_PRICE.search(before):
-                continue  # 第三, 每吨三块: an order or a unit price, not the sum
+            if before.endswith(("第", "百分之", "每", "几")) or _UNIT_PRICE.search(before):
+                continue  # 第三, 每吨三块, 几十万: an order, a unit price, a guess
+            if _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()]):
+                continue  # 从每吨三块涨到八块: the new price is a unit price too
             if self._corrected(s, m.end()):
                 continue  # 五千不是五千九: the caller corrected this figure
+            if _FROM_SIDE.search(s[max(0, m.start() - 6):m.start()]) and _TO_SIDE.match(
+                    s, m.end()):
+                continue  # 工资从八千降到三千: the sum in dispute is where it went
             value = int(m.group(0))
             scale = _SCALE.match(after)
             if scale is not None and spoken.strip().isdigit():
@@ -293,8 +311,9 @@ class EntityFinder:
                 continue
             return Entity("amount", value, start, end)
         for m in _SMALL_MONEY.finditer(s):
-            if _UNIT_PRICE.search(s[max(0, m.start() - 3):m.start()]):
-                continue  # 每吨三块: a unit price
+            if (_UNIT_PRICE.search(s[max(0, m.start() - 3):m.start()])
+                    or _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()])):
+                continue  # 每吨三块, 从每吨三块涨到八块: a unit price
             group = 1 if m.group(1) else 2
             digit = m.group(group)
             start, end = self._span(text, *m.span(group))

@@ -220,3 +220,44 @@ def test_compounds_villages_and_schools_after_an_anchor(
 def test_words_before_village_or_garden_are_not_places(
         rules_router: Router, transcript: str) -> None:
     assert "address" not in entities(rules_router, transcript)
+
+
+@pytest.mark.parametrize(("transcript", "amount"), [
+    # From one figure to another: the sum at issue is where it went.
+    ("工资 从 八千 降到 三千", 3000),
+    ("租金 从 一年 三万 涨到 四万五", 45000),
+])
+def test_the_new_figure_of_a_change_is_the_sum(
+        rules_router: Router, transcript: str, amount: int) -> None:
+    assert entities(rules_router, transcript).get("amount") == amount
+
+
+@pytest.mark.parametrize("transcript", [
+    "处理费 从 每吨 三块 涨到 八块",  # both sides are unit prices
+    "停车费 广告费 每年 几十万 从来 不 公示",  # a guess, not a sum
+    "说是 一百兆 的 宽带 测 出来 只有 二十兆",  # bandwidth
+])
+def test_unit_prices_guesses_and_bandwidth_are_not_sums(
+        rules_router: Router, transcript: str) -> None:
+    assert "amount" not in entities(rules_router, transcript)
+
+
+@pytest.mark.parametrize(("transcript", "address"), [
+    ("我 在 万达广场 这边 被 人 偷 了 手机", "万达广场"),
+    ("人民 医院 门口 有 人 打架 了", "人民医院门口"),
+    ("幸福路 菜市场 里 有 人 卖 病死 猪肉", "幸福路菜市场"),
+    ("高铁站 出站口 有 黑车 拉客", "高铁站出站口"),
+])
+def test_landmarks_a_caller_places_something_at(
+        rules_router: Router, transcript: str, address: str) -> None:
+    assert entities(rules_router, transcript).get("address") == address
+
+
+@pytest.mark.parametrize("transcript", [
+    "我们 小区 有 人 跳 广场舞 太 吵",
+    "我 在 人民 医院 看病 收费 太 乱",  # where the caller went, not a place given
+    "零工 市场 现在 就 一个 在 老 汽车站 那边",
+])
+def test_landmarks_named_in_passing_are_not_addresses(
+        rules_router: Router, transcript: str) -> None:
+    assert "address" not in entities(rules_router, transcript)

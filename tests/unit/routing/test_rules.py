@@ -118,6 +118,8 @@ def test_with_config_keeps_the_model_and_jieba(tune_router: Router) -> None:
     "饭店 里 有 人 拿着 酒瓶 砸 桌子",
     "我 婆婆 把 我 锁 在 屋里 不让 出来 我 偷偷 打 的 电话",
     "他 说 要 带着 孩子 一起 去死",
+    "我 老公 喝 了 酒 又 在 打 我 我 躲 在 厕所 里",  # 又在 and hiding: it is happening now
+    "学校 门口 有 个 陌生人 一直 给 小孩 糖 想 把 孩子 领 走",
 ])
 def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router, text: str) -> None:
     d = rules_router.route(text)
@@ -137,6 +139,9 @@ def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router,
     ("我 老公 去年 打 过 我 现在 想 离婚 孩子 归 谁", "womens_rights"),
     ("出嫁 的 女儿 村里 分红 不给 我们", "womens_rights"),
     ("老板 叫 人 打 过 我 现在 不敢 去 要 工资 了", "hr_social_security"),
+    # A gas smell the property company already came to fix: follow-up, not an emergency.
+    ("小区 楼道 里 有 煤气 味 物业 来 看 过 说 修 好 了 可 还 有 点 味 想 让 他们 再 查 查",
+     "property"),
 ])
 def test_keywords_of_one_line_with_the_request_of_another(
         tune_router: Router, text: str, line: str) -> None:
