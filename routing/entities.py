@@ -82,7 +82,7 @@ _PLACE_INTRO = frozenset("在住到是")
 # (利辛县数据资源局, 谯城区妇联): no address, unless a spot near it follows (卫生院门口).
 _AGENCY = re.compile(
     # Up to six characters of the office's name, not across a time word (星园街道去年政府说).
-    "(?:的)?(?:(?:(?!去年|今年|前年|现在|以前|当时|我|你|他|建议|说)[^\\W\\d_]){0,6}(?:局|委员会|法院|检察院|政府|中心|派出所|妇联|交警|大队|卫生院|人社|窗口"
+    "(?:的)?(?:(?:(?!去年|今年|前年|现在|以前|当时|我|你|他|建议|说|想|问|要|找)[^\\W\\d_]){0,6}(?:局|委员会|法院|检察院|政府|中心|派出所|妇联|交警|大队|卫生院|人社|窗口"
     "|办事处|税务|医保|社保|残联|团委|工会))(?!门口|旁边|附近|对面|[东南西北]边)")
 
 # A token ending so is a place, which ends a firm's name going leftwards (康美小区 物业).
@@ -134,7 +134,7 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     not_village = "(?<![农乡款候])(?<!娘家)(?<!老家)(?<!婆家)"  # 时候村, 娘家村
     village = (f"(?:(?!村){_NAME}{{2,3}}{not_village}(?:村(?![委民里])|庄(?!稼|园|重)|寨|圩)"
                f"(?:{number}组)?)")
-    community = f"(?:{_NAME}{{2,3}}社区(?:{number}组)?)"
+    community = f"(?:{_NAME_AND}{{2,3}}社区(?:{number}组)?)"  # 和平社区
     # Rivers and their bridges (涡河二桥), listed or not: 桥上 alone is no place.
     landmark = (f"(?:(?:{landmarks})(?:大桥|[\\d一二三四五六七八九十]*(?:号)?桥?)"
                 f"|{_NAME}{{1,2}}河(?:[\\d一二三四五六七八九十]+号?桥|大桥|(?=边|里|上|堤)))")
@@ -152,7 +152,7 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     building = f"(?:{number}(?:号楼|栋|幢))"
     unit = f"(?:{number}单元)"
     room = f"(?:{number}(?:室|号房?)|\\d{{3,4}}(?!\\d))"
-    house_number = f"(?:{number}号(?!楼))"
+    house_number = f"(?:{number}号院?(?!楼))"
     # 涡阳县城东关, 涡阳县城 (the county town); 城北路 is a road, not 城北 + 路.
     citypart = "(?:城[东南西北](?![路街大])关?|城关|城(?![管市区乡建里东南西北]))"
     tail = ("(?:[东南西北中]段|交叉口|交口|十字路口|路口|(?<=[路街道])口|附近|旁边|对面|门口"

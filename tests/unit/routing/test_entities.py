@@ -261,3 +261,14 @@ def test_landmarks_a_caller_places_something_at(
 def test_landmarks_named_in_passing_are_not_addresses(
         rules_router: Router, transcript: str) -> None:
     assert "address" not in entities(rules_router, transcript)
+
+
+@pytest.mark.parametrize(("transcript", "address"), [
+    ("谯城区 汤陵 街道 和平 社区 有 人 群租 很 乱", "谯城区汤陵街道和平社区"),
+    ("我 住 在 建安路 二十三 号院 院子 里 下水道 堵 了", "建安路二十三号院"),
+    # 想问问税务 is the caller's question, not an office the place belongs to.
+    ("我 们 公司 在 魏武大道 一百零八 号 想 问 问 税务 的 事", "魏武大道一百零八号"),
+])
+def test_communities_courtyards_and_a_question_after_the_place(
+        rules_router: Router, transcript: str, address: str) -> None:
+    assert entities(rules_router, transcript).get("address") == address
