@@ -16,6 +16,7 @@ from routing.service import (
     SYNTHETIC,
     SYNTHETIC_2,
     SYNTHETIC_3,
+    SYNTHETIC_4,
     split_ids,
     synthetic_heldout,
 )
@@ -163,11 +164,12 @@ def test_synthetic_calls_follow_the_dev_set_conventions() -> None:
     assert {r["kind"] for r in rows} == kinds
 
 
-@pytest.mark.parametrize(("path", "prefix"), [(SYNTHETIC_2, "syn2-"), (SYNTHETIC_3, "syn3-")])
-def test_later_synthetic_sets_pass_their_validator(path: Path, prefix: str) -> None:
+@pytest.mark.parametrize(("path", "prefix", "size"), [
+    (SYNTHETIC_2, "syn2-", 500), (SYNTHETIC_3, "syn3-", 500), (SYNTHETIC_4, "syn4-", 400)])
+def test_later_synthetic_sets_pass_their_validator(path: Path, prefix: str, size: int) -> None:
     """tests/data/validate_calls.py: keys, labels, the 137 rule, entities backed by the text."""
     from tests.data.validate_calls import validate
 
     problems, records = validate(path, prefix)
     assert not problems, problems[:5]
-    assert len(records) == 500
+    assert len(records) == size
