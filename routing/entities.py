@@ -85,6 +85,9 @@ _AGENCY = re.compile(
     "(?:的)?(?:(?:(?!去年|今年|前年|现在|以前|当时|我|你|他|建议|说|想|问|要|找)[^\\W\\d_]){0,6}(?:局|委员会|法院|检察院|政府|中心|派出所|妇联|交警|大队|卫生院|人社|窗口"
     "|办事处|税务|医保|社保|残联|团委|工会))(?!门口|旁边|附近|对面|[东南西北]边)")
 
+# 金海湾大酒店, 锦江城宾馆: a compound-like name that is a hotel's or a firm's.
+_COMPOUND_ENDS = frozenset("湾园城苑府庭居都岸")
+_LODGING = re.compile("大?(?:酒店|宾馆|饭店|酒楼|公司|超市|商场|会所)")
 # A token ending so is a place, which ends a firm's name going leftwards (康美小区 物业).
 _PLACE_ENDS = ("小区", "花园", "苑", "村", "镇", "乡", "路", "街道", "社区", "县", "区", "大道")
 # jieba tags of dictionary words that never sit inside a shop's name.
@@ -113,13 +116,18 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     number = "(?:\\d+|[一二三四五六七八九十]+)"
     # An unlisted town is only taken right after a county: 问街道 / 镇上 are not places.
     # 十八里镇 reaches us as 18里镇: the normaliser turned its numeral into digits.
-    any_town = f"(?:{towns}|(?:\\d+里|{_NAME}{{2,3}})(?:镇|乡|街道)(?!上|里|政府))"
+    any_town = (f"(?:{towns}|(?:\\d+里|{_NAME}{{2,3}})(?:镇|乡|街道)(?!上|里|政府)"
+                "|经济开发区|经开区|开发区|高新区)")
     # 马路 线路 跑路 十字路口 水泥路...: words ending in 路 that name no road.
-    not_road = "马公铁网电水思道速线跑走出退带让半一字回条段泥油土"
-    one_road = (f"(?:{roads}|{_NAME}{{2,3}}(?<![{not_road}])"
-                "(?:大道|路|街(?!道)|巷)(?![灯边况费线面子]))")
-    # Two roads in a row name their crossing (亳芜大道北京路口, 南京路和健康路交叉口).
-    roads_ = f"(?:{one_road}(?:[和与跟]?{one_road})?)"
+    not_road = "马公铁网电水思道速线跑走出退带让半一字回条段泥油土门"
+    # 和 may sit inside a road's name (仁和路) but not begin it (南京路和健康路).
+    one_road = (f"(?:{roads}|{_NAME}{_NAME_AND}{{1,2}}(?<![{not_road}])"
+                "(?:大道|路|街(?!道)|巷)(?![灯边况费线面子])"
+                # 307省道, 国道311: numbered highways
+                "|\\d{2,3}(?:国道|省道)|(?:国道|省道)\\d{2,3})")
+    # Two roads in a row name their crossing (亳芜大道北京路口, 南京路和健康路交叉口,
+    # 希夷大道北段和牡丹路).
+    roads_ = f"(?:{one_road}(?:(?:[东南西北中]段)?[和与跟]?{one_road})?)"
     # Compound names end in a handful of words; 城 and 园 alone only count when a phase or a
     # building follows (阳光城二期, 金桂园六号楼), else 进城 / 公园 would be addresses.
     phase = "(?:[\\d一二三四五六七八九十]+期)"
@@ -129,8 +137,10 @@ def address_pattern(places: Places) -> re.Pattern[str]:
                 "|家属院|家属楼|宿舍|苑|湾|(?<!政)府|雅居|嘉园|广场(?=[\\d一二三四五六七八九十])"
                 "|水岸|名城|名都|花城|雅苑|御府|府邸|学府|庄园|山庄|华城|绿洲)"
                 f"|{_NAME_AND}{{1,3}}(?:城|园|里|庭|新区|国际|水岸){numbered}"
+                # 锦绣江南十一号楼: any name right before a building number
+                f"|{_NAME_AND}{{2,4}}(?<![小社园天年月时后边面头])(?=[\\d一二三四五六七八九十]+(?:号楼|栋|幢))"
                 # 我们是桂花城的: a name in 城 or 园 that ends the caller's sentence.
-                f"|{_NAME_AND}{{2,3}}(?<![进县省京商儿公乐菜果物校])(?:城|园)(?=的?$|这边|那边|小区|门口|[东南西北]门|的(?:业主|住户|居民))){phase}?)")
+                f"|{_NAME_AND}{{2,3}}(?<![进县省京商儿公乐菜果物校])(?:城|园)(?=的?$|这边|那边|小区|门口|[东南西北]门|的(?:业主|住户|居民)|工地)){phase}?)")
     not_village = "(?<![农乡款候])(?<!娘家)(?<!老家)(?<!婆家)"  # 时候村, 娘家村
     village = (f"(?:(?!村){_NAME}{{2,3}}{not_village}(?:村(?![委民里])|庄(?!稼|园|重)|寨|圩)"
                f"(?:{number}组)?)")
@@ -156,9 +166,11 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     # 涡阳县城东关, 涡阳县城 (the county town); 城北路 is a road, not 城北 + 路.
     citypart = "(?:城[东南西北](?![路街大])关?|城关|城(?![管市区乡建里东南西北]))"
     tail = ("(?:[东南西北中]段|交叉口|交口|十字路口|路口|(?<=[路街道])口|附近|旁边|对面|门口"
+            "|拐角|(?<=[路街道])红绿灯|(?<=[村园苑城])[东南西北]区|(?<=村)口|街[东南西北]头|工地|住院部|门诊部|急诊科?|后门"
+            "|(?:铁路)?桥洞|[^\\W\\d_]{0,3}(?:鱼塘|水库|坑塘|池塘)"
             "|[东南西北](?:边|侧|面)"
             "|往[东南西北](?:边)?|公交站台?|站台|工业园区?|经济开发区|开发区|工业区|加油站"
-            "|[东南西北]岸|出站口|进站口|桥下|桥头|[东南西北]门|大门口?|[外内]环|[东南西北]关"
+            "|[东南西北]岸|出站口|进站口|桥下|桥头|[东南西北]门口?|大门口?|[外内]环|[东南西北]关"
             "|[东南西北]头|后面|后边|村口|底下|东北角|东南角|西北角|西南角|地下车库"
             "|高架桥?|老街|[^\\W\\d_]{0,3}(?:产业园|电商园|物流园|工业集中区)"
             f"|(?:靠近|挨着){_NAME}{{2,5}}?(?=那|这|的|$))")
@@ -166,19 +178,23 @@ def address_pattern(places: Places) -> re.Pattern[str]:
     small_village = f"(?:{_NAME}{{1,2}}(?:庄|集(?!中)|寨|圩|楼|村)(?:{number}组)?)"
     # After a town, a river may be named bare (板桥集镇北淝河).
     river = f"(?:{_NAME}{{1,2}}河(?![南北东西]?路|道))"
-    after_anchor_compound = f"(?:{compound}|{_NAME_AND}{{2,4}}(?={number}(?:号楼|栋|幢|单元)))"
+    after_anchor_compound = (f"(?:{compound}|{_NAME_AND}{{2,4}}(?={number}(?:号楼|栋|幢|单元))"
+                             f"|{_NAME_AND}{{2,3}}(?<![子家村屋店])里(?=的?$|这边|那边))")
     rest = (f"(?:{community}|{village}|{small_village})?(?:{roads_}{house_number}?)?"
             f"(?:{after_anchor_compound})?(?:{facility})?")
     # Named spots a caller gives alone: parks, colleges, stadiums, highway exits and
     # service areas (汤陵公园, 亳州学院南门, 济祁高速利辛出口, 利辛服务区).
-    spot = (f"(?:{_NAME}{{2,4}}(?:公园|学院|体育馆|体育场|服务区|收费站|火车站|高铁站|汽车站)"
+    spot = (f"(?:{_NAME}{{2,4}}(?<![站场岸边])"
+            "(?:公园|学院|体育馆|体育场|服务区|收费站|火车站|高铁站|汽车站)"
             f"|{_NAME}{{2,3}}高速(?:{_NAME}{{2,3}}(?:出口|入口|收费站|服务区))?"
             # 万达广场 is a place; 跳广场舞 is not.
             f"|{_NAME}{{2,4}}广场(?!舞)"
+            f"|{_NAME}{{2,4}}(?:菜市场|农贸市场|二手车市场|景区|工业园|产业园)"
             # A hospital, school or market named alone is where something happens only
             # when the caller places it (人民医院门口, 实验小学对面): 在人民医院看病 is not.
             f"|{_NAME}{{2,4}}(?:医院|中学|小学|幼儿园|菜市场|农贸市场|商场)"
-            "(?=门口|旁边|附近|对面|[东南西北]门|大门|里面?有人)"
+            "(?=门口|旁边|附近|对面|[东南西北]门|大门|后门|住院部|门诊|急诊|里面?有人|$)"
+            "|殡仪馆(?=门口|旁边|附近|对面)"
             "|(?:火车站|高铁站|汽车站|客运站)(?=出站口|进站口|广场|门口|附近|旁边|对面)"
             ")")
     anchored = (
@@ -191,8 +207,9 @@ def address_pattern(places: Places) -> re.Pattern[str]:
         f"|{village}(?:{roads_})?(?:{compound})?"
         f"|{roads_}{house_number}?(?:{compound})?(?:{facility})?"
         f"|{compound}"
-        f"|{landmark}"
+        # A named spot before a river's name: 涡河湿地公园 is the park, not 涡河.
         f"|{spot}"
+        f"|{landmark}"
     )
     floor = f"(?:{number}楼(?![下上道梯]))"
     return re.compile(
@@ -347,13 +364,26 @@ class EntityFinder:
         pos = 0
         for token in tokens:
             starts = [pos]
-            if len(token) > 1 and token[0] in _PLACE_INTRO and self._tag(token) is None:
+            unknown = len(token) > 1 and self._tag(token) is None
+            if unknown and token[0] in _PLACE_INTRO:
                 starts.append(pos + 1)  # jieba glued 在 to an unknown name: 在济祁 高速
+            elif unknown and token[-1] in "着了过":
+                starts = []  # 僵着 时代广场: a verb and its particle, glued
+            elif unknown and self._tag(token[0]) in _NOT_PLACE_START:
+                # 来回推凤栖园, 也不修翠湖湾小区: an unspaced sentence ends in a place and
+                # jieba glued the verb before it to the place's unknown name.
+                skip = 1
+                while skip < len(token) - 1 and self._tag(token[skip]) in _NOT_PLACE_START:
+                    skip += 1
+                verbs_only = self._tag(token[skip]) in _NOT_PLACE_START  # 不接
+                starts = [] if verbs_only else [pos + skip]
             elif self._tag(token) in _NOT_PLACE_START or token in _NOT_PLACE_WORDS:
                 # 想亳州大道, 打火建安花园, 建议小区: a verb or adverb never begins a place.
                 starts = []
             for start in starts:
                 m = self._address.match(text.text, start)
+                if m is not None and self._firm_name_follows(text.text, m.end()):
+                    continue  # 金海湾大酒店: the name of a firm, not a compound
                 if m is not None and m.end() > m.start() and (
                         best is None or m.end() - m.start() > best[1] - best[0]):
                     best = m.span()
@@ -362,6 +392,10 @@ class EntityFinder:
             return None
         start, end = self._span(text, *best)
         return Entity("address", self._words_of(transcript[start:end]), start, end)
+
+    @staticmethod
+    def _firm_name_follows(text: str, end: int) -> bool:
+        return bool(end and text[end - 1] in _COMPOUND_ENDS and _LODGING.match(text, end))
 
     def _enterprise(self, text: Traced, transcript: str,
                     tokens: Sequence[str]) -> Entity | None:

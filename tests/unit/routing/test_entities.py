@@ -272,3 +272,46 @@ def test_landmarks_named_in_passing_are_not_addresses(
 def test_communities_courtyards_and_a_question_after_the_place(
         rules_router: Router, transcript: str, address: str) -> None:
     assert entities(rules_router, transcript).get("address") == address
+
+
+@pytest.mark.parametrize(("transcript", "address"), [
+    # An unspaced sentence that ends in a place: jieba glues the verb to the name.
+    ("物业跟开发商来回推凤栖园十四号楼我的手机是一八六五五八四七七幺九", "凤栖园十四号楼"),
+    ("我跟物业说了也不修翠湖湾小区", "翠湖湾小区"),
+    ("现在还在店里僵着时代广场二楼", "时代广场二楼"),
+    # Spot words after a road, a village, a compound or a market.
+    ("人民路和光明路拐角有个修手机的", "人民路和光明路拐角"),
+    ("在文帝路红绿灯这撞了人", "文帝路红绿灯"),
+    ("我们村口有个小卖部在立德镇杨楼村口", "立德镇杨楼村口"),
+    ("老头掉沟里了在谯东镇街南头", "谯东镇街南头"),
+    ("有人掉水里了在楚村镇刘湖水库", "楚村镇刘湖水库"),
+    ("工地晚上打桩吵得睡不着魏武大道锦绣城工地", "魏武大道锦绣城工地"),
+    ("桥北农贸市场有个卖豆芽的往水里倒药粉", "桥北农贸市场"),
+    ("就在涡河湿地公园往西有人挖沙", "涡河湿地公园往西"),
+    # Roads: 和 inside a name, a segment before the crossing, numbered highways.
+    ("谯城区仁和路御景湾七号楼外墙掉了", "谯城区仁和路御景湾七号楼"),
+    ("工地在希夷大道北段和牡丹路交叉口", "希夷大道北段和牡丹路交叉口"),
+    ("有辆罐车翻了在三零七省道", "三零七省道"),
+    # A development zone after a county stands where a town would.
+    ("我是涡阳县经济开发区兴业路上一家包装厂的", "涡阳县经济开发区兴业路"),
+    # An unlisted compound named right before its building number.
+    ("物业说管不了锦绣江南十六号楼麻烦你们处理一下", "锦绣江南十六号楼"),
+])
+def test_places_at_the_end_of_unspaced_sentences_and_spot_words(
+        rules_router: Router, transcript: str, address: str) -> None:
+    assert entities(rules_router, transcript).get("address") == address
+
+
+@pytest.mark.parametrize("transcript", [
+    "这家酒店叫金海湾大酒店",  # a hotel's name, not a compound
+    "前几天三号楼还有人家电动车被偷了",  # a time word, not a compound's name
+    "俺们村好多留守妇女想干点事没门路",  # 门路: connections, not a road
+    "我建议火车站汽车站还有大商场里多建几个母婴室",
+])
+def test_firm_names_time_words_and_idioms_are_not_places(
+        rules_router: Router, transcript: str) -> None:
+    assert "address" not in entities(rules_router, transcript)
+
+
+def test_a_lane_is_not_a_compound_ending_in_li(rules_router: Router) -> None:
+    assert entities(rules_router, "就在向阳路那个巷子里").get("address") == "向阳路"
