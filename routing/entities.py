@@ -50,7 +50,7 @@ _SMALL = {c: i for i, c in enumerate("零一二三四五六七八九")}
 # "together" or "a piece" (一块去, 青一块紫一块) to count without 钱 or 元.
 _SMALL_MONEY = re.compile(
     r"(?<![\d十百千万亿零一二两三四五六七八九])"
-    r"(?:([一二两三四五六七八九])(?:块钱|元)|([二两三四五六七八九])块(?![\d一二三四五六七八九]))"
+    r"(?:([一二两三四五六七八九])(?:块钱|元)|([二两三四五六七八九])块(?![\d一二三四五六七八九多]))"
 )
 # After a number: these units make it something other than money.
 _NOT_MONEY_AFTER = re.compile(
@@ -65,6 +65,9 @@ _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
 _FROM_SIDE = re.compile("从[^从到\\d]{0,4}$")
 _TO_SIDE = re.compile("[万千百块元钱]{0,2}(?:涨|降|调|提|提高|降低|变|减|加|升|改)(?:到|至|成)")
 _FROM_UNIT_PRICE = re.compile("从每[^从到]{0,8}到$")
+_PER_ITEM = re.compile(
+    "(?:块钱|块|元)?一(?:包|斤|个|瓶|件|盒|张|次|碗|份|袋|吨|平方?|亩|天|晚|小时)")
+_PROMOTION = re.compile("[满减送]$|一斤给?$|一斤$")
 _MAGNITUDE = re.compile("[十百千万亿]")
 _SCALES = {"万": 10_000, "千": 1_000, "百": 100, "亿": 100_000_000}
 _SCALE = re.compile("[万千百亿]")
@@ -304,12 +307,14 @@ class EntityFinder:
                 continue
             after = s[m.end():m.end() + 2]
             before = s[max(0, m.start() - 3):m.start()]
-            if before.endswith(("第", "百分之", "每", "几")) or _UNIT_PRICE.search(before):
-                continue  # 第三, 每吨三块, 几十万: an order, a unit price, a guess
+            if before.endswith(("第", "百分之", "每", "几", "不到")) or _UNIT_PRICE.search(before):
+                continue  # 第三, 每吨三块, 几十万, 不到一千八: an order, a unit price, a guess
             if _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()]):
                 continue  # 从每吨三块涨到八块: the new price is a unit price too
             if self._corrected(s, m.end()):
                 continue  # 五千不是五千九: the caller corrected this figure
+            if _PER_ITEM.match(s, m.end()) or _PROMOTION.search(before):
+                continue  # 一块钱一包, 满300减100: a price per item or a promotion
             if _FROM_SIDE.search(s[max(0, m.start() - 6):m.start()]) and _TO_SIDE.match(
                     s, m.end()):
                 continue  # 工资从八千降到三千: the sum in dispute is where it went
@@ -324,12 +329,13 @@ class EntityFinder:
                 paid = _MONEY_BEFORE.search(s[max(0, m.start() - 4):m.start()]) is not None
                 if _NOT_MONEY_AFTER.match(after) or (value < 100 and not paid):
                     continue
-            elif after.startswith("块") and re.match(r"块\d", after):
-                continue
+            elif after.startswith("块") and re.match(r"块[\d一二三四五六七八九]", after):
+                continue  # 12块9: a price in yuan and jiao, not a sum in dispute
             return Entity("amount", value, start, end)
         for m in _SMALL_MONEY.finditer(s):
             if (_UNIT_PRICE.search(s[max(0, m.start() - 3):m.start()])
-                    or _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()])):
+                    or _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()])
+                    or _PER_ITEM.match(s, m.end())):
                 continue  # 每吨三块, 从每吨三块涨到八块: a unit price
             group = 1 if m.group(1) else 2
             digit = m.group(group)

@@ -315,3 +315,14 @@ def test_firm_names_time_words_and_idioms_are_not_places(
 
 def test_a_lane_is_not_a_compound_ending_in_li(rules_router: Router) -> None:
     assert entities(rules_router, "就在向阳路那个巷子里").get("address") == "向阳路"
+
+
+@pytest.mark.parametrize("transcript", [
+    "货架上标的是十二块九结账的时候扫出来是十六块八",  # yuan and jiao: a shelf price
+    "自来水公司才收两块多",  # approximate
+    "辣条一块钱一包",  # a price per item
+    "商场搞活动说满三百减一百",  # a promotion
+    "我们老板给的还不到一千八",  # a bound, not a sum
+])
+def test_prices_promotions_and_bounds_are_not_sums(rules_router: Router, transcript: str) -> None:
+    assert "amount" not in entities(rules_router, transcript)

@@ -120,6 +120,11 @@ def test_with_config_keeps_the_model_and_jieba(tune_router: Router) -> None:
     "他 说 要 带着 孩子 一起 去死",
     "我 老公 喝 了 酒 又 在 打 我 我 躲 在 厕所 里",  # 又在 and hiding: it is happening now
     "学校 门口 有 个 陌生人 一直 给 小孩 糖 想 把 孩子 领 走",
+    "一个骑摩托的把过马路的小学生撞了摩托车也没停跑了孩子腿上全是血",
+    "那个 出租屋 里 的 人 好几 天 没 出来 了 门口 一股 臭 味 敲 门 也 不 开",
+    "喂 高铁 站 出站 口 这边 有 个 醉 汉 躺 在 马路 中间 拉 也 拉 不 起来",
+    "我 家 孩子 误吞 了 一颗 纽扣 电池 现在 喘气 很 急",
+    "我手机收到一个短信说医保卡被冻结了点进去填了卡号和验证码然后卡上就扣了七千二",
 ])
 def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router, text: str) -> None:
     d = rules_router.route(text)
@@ -142,6 +147,14 @@ def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router,
     # A gas smell the property company already came to fix: follow-up, not an emergency.
     ("小区 楼道 里 有 煤气 味 物业 来 看 过 说 修 好 了 可 还 有 点 味 想 让 他们 再 查 查",
      "property"),
+    # A theft reported at the time and the bike since found: a question, not a call-out.
+    ("我 的 电动车 半 个 月 前 被 偷 了 当时 报 了 警 现在 说 找 到 了 "
+     "我 想 问 问 啥 手续 能 领 回来", "general"),
+    # 陪产假 is a father's paternity leave: HR, not women's rights.
+    ("我 老婆 生 孩子 了 我们 男 的 有 陪产 假 吗 有 几 天 单位 说 没有", "hr_social_security"),
+    # 现在打零工 is work, not a beating.
+    ("我 是 个 单亲 妈妈 孩子 爸爸 跑 了 几年 了 我 现在 打零工 一个月 就 挣 一千多 "
+     "有没有 帮扶 政策", "womens_rights"),
 ])
 def test_keywords_of_one_line_with_the_request_of_another(
         tune_router: Router, text: str, line: str) -> None:
