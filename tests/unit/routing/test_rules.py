@@ -125,6 +125,8 @@ def test_with_config_keeps_the_model_and_jieba(tune_router: Router) -> None:
     "喂 高铁 站 出站 口 这边 有 个 醉 汉 躺 在 马路 中间 拉 也 拉 不 起来",
     "我 家 孩子 误吞 了 一颗 纽扣 电池 现在 喘气 很 急",
     "我手机收到一个短信说医保卡被冻结了点进去填了卡号和验证码然后卡上就扣了七千二",
+    "我们 讨 薪 的 时候 老板 开车 撞 了 我们 一个 工友 他 现在 躺 在 地上",
+    "物业 的 保安 把 业主 打 得 头破血流 现在 还 在 小区 门口 围着",
 ])
 def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router, text: str) -> None:
     d = rules_router.route(text)
@@ -152,6 +154,8 @@ def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router,
      "我 想 问 问 啥 手续 能 领 回来", "general"),
     # 陪产假 is a father's paternity leave: HR, not women's rights.
     ("我 老婆 生 孩子 了 我们 男 的 有 陪产 假 吗 有 几 天 单位 说 没有", "hr_social_security"),
+    # Lost once and found: a question about prevention, not a missing person.
+    ("我 家 老人 走丢 过 一次 后来 找 到 了 想 问 问 有没有 那种 防走失 手环 发", "general"),
     # 现在打零工 is work, not a beating.
     ("我 是 个 单亲 妈妈 孩子 爸爸 跑 了 几年 了 我 现在 打零工 一个月 就 挣 一千多 "
      "有没有 帮扶 政策", "womens_rights"),
