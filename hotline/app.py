@@ -169,7 +169,9 @@ async def _watch_routing(service: Service) -> None:
     path = config_file(service.settings)
 
     async def on_change(config: Any) -> None:
-        router = await asyncio.to_thread(build_router, service.settings, config=config)
+        # Edited rules keep the trained models (training them again takes seconds and
+        # learns nothing new); jieba is reloaded only when the place names changed.
+        router = await asyncio.to_thread(service.router.current.with_config, config)
         service.router.replace(router)
         service.board.loaded("routing.yaml", path)
 

@@ -11,10 +11,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from routing.address_tagger import AddressTagger
 from routing.classifier import Classifier
 from routing.config import GENERAL, LINES, POLICE, RoutingConfig, Rule, Scorer, Weighted
 from routing.decision import Decision, Explanation, FiredRule, Hit
-from routing.entities import EntityFinder
+from routing.entities import Entity, EntityFinder
 from routing.normalise import Normaliser
 from routing.segment import Segmenter
 from routing.text import Traced
@@ -82,9 +83,11 @@ def softmax(scores: Mapping[str, float], temperature: float) -> dict[str, float]
 
 class Router:
     def __init__(self, config: RoutingConfig, classifier: Classifier | None,
-                 segmenter: Segmenter | None = None) -> None:
+                 segmenter: Segmenter | None = None,
+                 address_tagger: AddressTagger | None = None) -> None:
         self.config = config
         self.classifier = classifier
+        self.address_tagger = address_tagger
         self.normaliser = Normaliser(config.slips, config.fillers, config.places.all_names())
         self.segmenter = segmenter or Segmenter(config.user_dict, config.places.all_names())
         self.entities = EntityFinder(config.places, config.enterprise, self.segmenter.tag,
@@ -95,7 +98,8 @@ class Router:
         when the place names and user dictionary did not change, the loaded jieba."""
         same_words = (config.places == self.config.places
                       and config.user_dict == self.config.user_dict)
-        return Router(config, self.classifier, self.segmenter if same_words else None)
+        return Router(config, self.classifier, self.segmenter if same_words else None,
+                      self.address_tagger)
 
     def warm(self) -> None:
         self.segmenter.warm()
@@ -110,6 +114,8 @@ class Router:
         text = norm.text
         tokens = tuple(self.segmenter.cut(text))
         entities = tuple(self.entities.find(norm, transcript, tokens))
+        if self.address_tagger is not None:
+            entities = self._tagged_address(transcript, entities, self.address_tagger)
 
         fired = [r for r in cfg.rules if rule_fires(r, text)]
         fired_rules = tuple(FiredRule(r.name, r.line, r.kind, r.priority, r.source) for r in fired)
@@ -150,6 +156,18 @@ class Router:
         )
         return Decision(routed, best, kind, sla, round(confidence, 4), low, entities, text,
                         tokens, explanation)
+
+    @staticmethod
+    def _tagged_address(transcript: str, entities: tuple[Entity, ...],
+                        tagger: AddressTagger) -> tuple[Entity, ...]:
+        """The patterns' address, with its edges (or its presence) as the learned tagger
+        reads them; the other entities are left alone."""
+        found = next((e for e in entities if e.key == "address"), None)
+        tagged = tagger.tag(transcript, None if found is None else (found.start, found.end))
+        others = tuple(e for e in entities if e.key != "address")
+        if tagged is None:
+            return others
+        return (*others, Entity("address", tagged.value, tagged.start, tagged.end))
 
     def _kind(self, text: str, fired: list[Rule], line: str,
               probs: dict[str, float]) -> tuple[str, dict[str, float]]:

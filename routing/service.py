@@ -15,10 +15,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hotline.settings import PROJECT_ROOT, Settings
+from routing.address_tagger import AddressExample, AddressTagger
 from routing.classifier import Classifier, Example, read_examples
 from routing.config import RoutingConfig, load_routing_config
 from routing.normalise import Normaliser
 from routing.router import Router
+from routing.segment import Segmenter
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ def config_file(settings: Settings) -> Path:
 
 def model_file(settings: Settings) -> Path:
     return settings.data_path / "routing" / "model.pkl"
+
+
+def address_model_file(settings: Settings) -> Path:
+    return settings.data_path / "routing" / "address.crfsuite"
 
 
 def split_ids(subset: str, split_path: Path = SPLIT,
@@ -109,6 +115,45 @@ def train_on_dev_set(config: RoutingConfig, subset: str = "all", dev_set: Path =
     return Classifier.train(examples, lambda t: normalise(t).text)
 
 
+def _labelled_rows(subset: str, dev_set: Path,
+                   synthetic: Sequence[Path]) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for path, ids in [(dev_set, split_ids(subset))] + [
+            (p, split_ids(subset, synthetic=p)) for p in synthetic if p.exists()]:
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            if raw.strip():
+                row = json.loads(raw)
+                if ids is None or row["id"] in ids:
+                    rows.append(row)
+    return rows
+
+
+def train_address_tagger(rules: Router, subset: str = "all", dev_set: Path = DEV_SET,
+                         synthetic: Sequence[Path] = SYNTHETIC_SETS) -> AddressTagger:
+    """The CRF address tagger, trained on the labelled addresses of `subset` with the
+    patterns of `rules` (a Router without a tagger) as one of its features."""
+    examples = []
+    for row in _labelled_rows(subset, dev_set, synthetic):
+        text = str(row["text"])
+        found = rules.route(text).entity("address")
+        entities = row.get("entities")
+        label = entities.get("address") if isinstance(entities, dict) else None
+        examples.append(AddressExample(text, None if found is None else (found.start, found.end),
+                                       None if label is None else str(label)))
+    return AddressTagger.train(examples, rules.segmenter.cut)
+
+
+def load_address_tagger(rules: Router, path: Path | None) -> AddressTagger:
+    """The saved address model if there is one, else one trained now on every labelled call."""
+    if path is not None and path.exists():
+        try:
+            return AddressTagger.load(path, rules.segmenter.cut)
+        except (OSError, ValueError) as exc:
+            log.warning("address model %s unusable (%s); training on the labelled calls",
+                        path, exc)
+    return train_address_tagger(rules, "all")
+
+
 def retrain(examples: Iterable[tuple[str, str, str]], out_path: Path,
             config: RoutingConfig | None = None,
             base: Sequence[Example] | None = None) -> Classifier:
@@ -141,10 +186,13 @@ def load_classifier(config: RoutingConfig, model_path: Path | None) -> Classifie
 
 def build_router(settings: Settings, *, config: RoutingConfig | None = None,
                  train_subset: str | None = None) -> Router:
-    """The Router for the service (saved model) or for an evaluation (`train_subset`)."""
+    """The Router for the service (saved models) or for an evaluation (`train_subset`)."""
     cfg = config or load_routing_config(config_file(settings))
+    rules = Router(cfg, None, Segmenter(cfg.user_dict, cfg.places.all_names()))
     if train_subset is not None:
         classifier = train_on_dev_set(cfg, train_subset)
+        tagger = train_address_tagger(rules, train_subset)
     else:
         classifier = load_classifier(cfg, model_file(settings))
-    return Router(cfg, classifier)
+        tagger = load_address_tagger(rules, address_model_file(settings))
+    return Router(cfg, classifier, rules.segmenter, tagger)

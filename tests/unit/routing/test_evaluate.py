@@ -94,25 +94,26 @@ def _assert_at_least(result: dict[str, object], floor: Floor) -> None:
     assert entities["address"]["f1"] >= floor.address
 
 
-# Regression floors, just under what was measured on 2026-11-26 in the second session
-# (figures in issue 5's note): a change that makes routing worse on unseen calls fails here.
+# Regression floors, just under what was measured on 2026-11-26 (third session, with the
+# CRF address tagger; figures in issue 5's note): a change that makes routing worse on
+# unseen calls fails here.
 def test_heldout_does_not_fall_below_what_was_measured(tune_router: Router) -> None:
     """The part of the dev set never used for tuning (measured: line 0.933, police R/P
-    0.857/0.857, address F1 0.629)."""
+    0.857/0.857, address F1 0.686; 0.629 with the patterns alone)."""
     _assert_at_least(evaluate(tune_router, read_rows(DEV_SET, split_ids("heldout"))),
-                     Floor(0.91, 0.85, 0.80, 0.95, 0.90, 0.60))
+                     Floor(0.91, 0.85, 0.80, 0.95, 0.90, 0.66))
 
 
 def test_whole_dev_set_does_not_fall_below_what_was_measured(tune_router: Router) -> None:
     """Overall, the model still trained on the tune part only (measured: line 0.98, police
-    R/P 0.958/0.958, amount 0.97, address 0.876)."""
+    R/P 0.958/0.958, amount 0.97, address 0.895)."""
     _assert_at_least(evaluate(tune_router, read_rows(DEV_SET)),
-                     Floor(0.96, 0.95, 0.93, 0.95, 0.95, 0.85))
+                     Floor(0.96, 0.95, 0.93, 0.95, 0.95, 0.87))
 
 
 def test_synthetic_heldout_does_not_fall_below_what_was_measured(tune_router: Router) -> None:
     """The fifth of the synthetic calls set aside before tuning (measured: line 0.963,
-    police R/P 1.0/0.933, amount 1.0, address 0.80)."""
+    police R/P 1.0/0.933, amount 1.0, address 0.778; 0.80 with the patterns alone)."""
     rows = read_rows(SYNTHETIC, split_ids("heldout", synthetic=SYNTHETIC))
     assert rows and all(synthetic_heldout(r["id"]) for r in rows)
     _assert_at_least(evaluate(tune_router, rows), Floor(0.94, 0.96, 0.90, 0.95, 0.90, 0.75))
@@ -121,31 +122,31 @@ def test_synthetic_heldout_does_not_fall_below_what_was_measured(tune_router: Ro
 def test_second_synthetic_heldout_does_not_fall_below_what_was_measured(
         tune_router: Router) -> None:
     """The held-out fifth of the second author's calls (measured: line 0.93, police R/P
-    0.9375/0.9375, amount 0.9375, address 0.889). Police recall was 1.0 until the fourth
+    0.9375/0.9375, amount 0.9375, address 0.957). Police recall was 1.0 until the fourth
     author's training part joined the classifier's data (third session): one call of 16."""
     rows = read_rows(SYNTHETIC_2, split_ids("heldout", synthetic=SYNTHETIC_2))
     assert len(rows) == 100 and all(synthetic_heldout(r["id"]) for r in rows)
-    _assert_at_least(evaluate(tune_router, rows), Floor(0.91, 0.93, 0.90, 0.95, 0.90, 0.85))
+    _assert_at_least(evaluate(tune_router, rows), Floor(0.91, 0.93, 0.90, 0.95, 0.90, 0.93))
 
 
 def test_third_synthetic_heldout_does_not_fall_below_what_was_measured(
         tune_router: Router) -> None:
     """The held-out fifth of the third author's calls (measured: line 0.91, police R/P
-    0.90/0.818, phone 0.96, amount 1.0, address 0.78)."""
+    0.90/0.818, phone 0.96, amount 1.0, address 0.808)."""
     rows = read_rows(SYNTHETIC_3, split_ids("heldout", synthetic=SYNTHETIC_3))
     assert len(rows) == 100 and all(synthetic_heldout(r["id"]) for r in rows)
-    _assert_at_least(evaluate(tune_router, rows), Floor(0.89, 0.88, 0.78, 0.93, 0.95, 0.76))
+    _assert_at_least(evaluate(tune_router, rows), Floor(0.89, 0.88, 0.78, 0.93, 0.95, 0.78))
 
 
 def test_fourth_synthetic_heldout_does_not_fall_below_what_was_measured(
         tune_router: Router) -> None:
     """The held-out fifth of the fourth author's calls, who imitated the dev set's tune part
     (measured before tuning on its training part: line 0.8625, police R/P 0.917/0.786,
-    address 0.657, amount 0.839; after: line 0.85, police 1.0/0.75, address 0.694,
-    amount 0.867)."""
+    address 0.657, amount 0.839; after: line 0.85, police 1.0/0.75, address 0.694 with
+    the patterns alone and 0.75 with the tagger, amount 0.867)."""
     rows = read_rows(SYNTHETIC_4, split_ids("heldout", synthetic=SYNTHETIC_4))
     assert len(rows) == 80 and all(synthetic_heldout(r["id"]) for r in rows)
-    _assert_at_least(evaluate(tune_router, rows), Floor(0.83, 0.95, 0.70, 0.95, 0.85, 0.67))
+    _assert_at_least(evaluate(tune_router, rows), Floor(0.83, 0.95, 0.70, 0.95, 0.85, 0.72))
 
 
 def test_synthetic_calls_follow_the_dev_set_conventions() -> None:

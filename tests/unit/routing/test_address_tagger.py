@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routing.address_tagger import (
+    AddressExample,
+    AddressTagger,
+    features,
+    gold_labels,
+    pattern_labels,
+)
+from routing.router import Router
+
+
+def chars(text: str) -> list[str]:
+    return list(text)
+
+
+def test_labels_are_over_the_characters_without_spaces() -> None:
+    transcript = "我 在 药都路 门口"
+    # The patterns' span is in transcript positions (with spaces): 药都路 is 4..7.
+    assert pattern_labels(transcript, (4, 7)) == ["O", "O", "B", "I", "I", "O", "O"]
+    assert gold_labels(transcript, "药都路门口") == ["O", "O", "B", "I", "I", "I", "I"]
+    assert gold_labels(transcript, None) == ["O"] * 7
+    assert gold_labels(transcript, "芍花路") is None  # a label the text does not hold
+
+
+def test_features_are_a_pure_function_of_the_text() -> None:
+    first = features("在药都路", ["O", "B", "I", "I"], ["在", "药都路"])
+    again = features("在药都路", ["O", "B", "I", "I"], ["在", "药都路"])
+    assert first == again and len(first) == 4
+    assert first[1]["rx"] == "B" and first[1]["word_start"] is True
+    assert first[3]["place_char"] is True and first[0]["c-1"] == "^"
+
+
+def _convention_examples() -> list[AddressExample]:
+    """Calls whose labels take the spot word (门口) into the address, while the 'patterns'
+    given as a feature stop at the road: the tagger has to learn the convention."""
+    roads = ["药都路", "芍花路", "魏武路", "光明路", "人民路", "文帝路", "仁和路", "紫苑路",
+             "健康路", "南京路", "谯陵路", "希夷路"]
+    examples = []
+    for i, road in enumerate(roads):
+        head = ["有 人 在", "我 看见", "快 来"][i % 3]
+        text = f"{head} {road} 门口 打架"
+        start = text.index(road)
+        examples.append(AddressExample(text, (start, start + len(road)), road + "门口"))
+        quiet = f"{head} 家里 停水 了"
+        examples.append(AddressExample(quiet, None, None))
+    return examples
+
+
+def test_the_tagger_learns_a_labelling_convention_the_patterns_miss() -> None:
+    tagger = AddressTagger.train(_convention_examples(), chars)
+    text = "有 人 在 汤王路 门口 打架"
+    start = text.index("汤王路")
+    tagged = tagger.tag(text, (start, start + 3))
+    assert tagged is not None
+    assert tagged.value == "汤王路门口"
+    assert text[tagged.start:tagged.end].replace(" ", "") == "汤王路门口"
+    assert tagger.tag("我 看见 家里 停水 了", None) is None
+
+
+def test_saved_model_loads_and_garbage_is_refused(tmp_path: Path) -> None:
+    tagger = AddressTagger.train(_convention_examples(), chars)
+    path = tmp_path / "routing" / "address.crfsuite"
+    tagger.save(path)
+    loaded = AddressTagger.load(path, chars)
+    text = "快 来 光明路 门口 打架"
+    start = text.index("光明路")
+    assert loaded.tag(text, (start, start + 3)) == tagger.tag(text, (start, start + 3))
+    bad = tmp_path / "bad.crfsuite"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="address model"):
+        AddressTagger.load(bad, chars)
+
+
+def test_no_examples_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        AddressTagger.train([AddressExample("药都路", (0, 3), "芍花路")], chars)
+
+
+def test_the_evaluated_router_carries_a_tagger_trained_without_the_held_out_part(
+        tune_router: Router) -> None:
+    tagger = tune_router.address_tagger
+    assert tagger is not None
+    # Tune part of the dev set + the synthetic training parts (4/5 of each set), not more.
+    assert 1500 < tagger.trained_on < 2000
+    again = tune_router.with_config(tune_router.config)
+    assert again.address_tagger is tagger
