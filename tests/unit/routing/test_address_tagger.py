@@ -89,3 +89,23 @@ def test_the_evaluated_router_carries_a_tagger_trained_without_the_held_out_part
     assert 1500 < tagger.trained_on < 2000
     again = tune_router.with_config(tune_router.config)
     assert again.address_tagger is tagger
+
+
+def test_retrain_saves_the_address_model_the_service_then_loads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataclasses import replace
+
+    from hotline.settings import Settings
+    from routing.cli import route_main
+    from routing.service import address_model_file, build_router, model_file
+
+    settings = replace(Settings(), data_dir=str(tmp_path))
+    assert route_main(["retrain"], settings) == 0
+    assert "address model saved" in capsys.readouterr().out
+    saved = address_model_file(settings)
+    assert saved.exists() and model_file(settings).exists()
+    router = build_router(settings)
+    assert router.address_tagger is not None
+    assert router.address_tagger.model == saved.read_bytes()  # loaded, not trained again
+    decision = router.route("我们 芍花苑 十二 号楼 已经 停水 两天 了")
+    assert decision.entity("address") is not None
