@@ -29,13 +29,13 @@ from routing.service import (
     DEV_SET,
     SPLIT,
     SYNTHETIC_SETS,
-    address_model_file,
     build_router,
     config_file,
     model_file,
     retrain,
+    span_model_file,
     split_ids,
-    train_address_tagger,
+    train_span_taggers,
 )
 
 
@@ -127,14 +127,14 @@ def _retrain_main(argv: list[str], settings: Settings, out: TextIO) -> int:
     print(f"已保存模型 model saved: {target} ({model.trained_on} 条样本 examples, "
           f"{DEV_SET.name} + {' + '.join(p.name for p in SYNTHETIC_SETS)}"
           f" + {len(corrected)} corrected)", file=out)
-    # Agents correct lines and kinds, not address spans: the address model learns from the
-    # shipped labelled calls only, and is saved so the service need not train it at start.
-    address_target = (args.out.with_name("address.crfsuite") if args.out
-                      else address_model_file(settings))
-    tagger = train_address_tagger(Router(config, None), "all")
-    tagger.save(address_target)
-    print(f"已保存地址模型 address model saved: {address_target} "
-          f"({tagger.trained_on} 条样本 examples)", file=out)
+    # Agents correct lines and kinds, not entity spans: the span models learn from the
+    # shipped labelled calls only, and are saved so the service need not train them at start.
+    for key, tagger in train_span_taggers(Router(config, None), "all").items():
+        span_target = (args.out.with_name(f"{key}.crfsuite") if args.out
+                       else span_model_file(settings, key))
+        tagger.save(span_target)
+        print(f"已保存实体模型 span model saved: {span_target} "
+              f"({key}, {tagger.trained_on} 条样本 examples)", file=out)
     return 0
 
 

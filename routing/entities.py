@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from routing.text import Traced
@@ -296,6 +296,12 @@ class EntityFinder:
 
     def _amount(self, text: Traced, transcript: str,
                 taken: list[tuple[int, int]]) -> Entity | None:
+        """The first sum of money the caller names."""
+        return next(self.amount_candidates(text, transcript, taken), None)
+
+    def amount_candidates(self, text: Traced, transcript: str,
+                          taken: Sequence[tuple[int, int]] = ()) -> Iterator[Entity]:
+        """Every figure that reads as a sum of money, in the order spoken."""
         s = text.text
         for m in _NUMBER.finditer(s):
             start, end = self._span(text, *m.span())
@@ -331,7 +337,7 @@ class EntityFinder:
                     continue
             elif after.startswith("块") and re.match(r"块[\d一二三四五六七八九]", after):
                 continue  # 12块9: a price in yuan and jiao, not a sum in dispute
-            return Entity("amount", value, start, end)
+            yield Entity("amount", value, start, end)
         for m in _SMALL_MONEY.finditer(s):
             if (_UNIT_PRICE.search(s[max(0, m.start() - 3):m.start()])
                     or _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()])
@@ -340,8 +346,7 @@ class EntityFinder:
             group = 1 if m.group(1) else 2
             digit = m.group(group)
             start, end = self._span(text, *m.span(group))
-            return Entity("amount", 2 if digit == "两" else _SMALL[digit], start, end)
-        return None
+            yield Entity("amount", 2 if digit == "两" else _SMALL[digit], start, end)
 
     @staticmethod
     def _corrected(s: str, end: int) -> bool:

@@ -11,13 +11,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from routing.address_tagger import AddressTagger
 from routing.classifier import Classifier
 from routing.config import GENERAL, LINES, POLICE, RoutingConfig, Rule, Scorer, Weighted
 from routing.decision import Decision, Explanation, FiredRule, Hit
 from routing.entities import Entity, EntityFinder
 from routing.normalise import Normaliser
 from routing.segment import Segmenter
+from routing.span_tagger import SpanTagger
 from routing.text import Traced
 
 PRIORITY_CONFIDENCE = 0.95
@@ -84,10 +84,10 @@ def softmax(scores: Mapping[str, float], temperature: float) -> dict[str, float]
 class Router:
     def __init__(self, config: RoutingConfig, classifier: Classifier | None,
                  segmenter: Segmenter | None = None,
-                 address_tagger: AddressTagger | None = None) -> None:
+                 taggers: Mapping[str, SpanTagger] | None = None) -> None:
         self.config = config
         self.classifier = classifier
-        self.address_tagger = address_tagger
+        self.taggers: Mapping[str, SpanTagger] = dict(taggers or {})  # entity key -> tagger
         self.normaliser = Normaliser(config.slips, config.fillers, config.places.all_names())
         self.segmenter = segmenter or Segmenter(config.user_dict, config.places.all_names())
         self.entities = EntityFinder(config.places, config.enterprise, self.segmenter.tag,
@@ -99,7 +99,7 @@ class Router:
         same_words = (config.places == self.config.places
                       and config.user_dict == self.config.user_dict)
         return Router(config, self.classifier, self.segmenter if same_words else None,
-                      self.address_tagger)
+                      self.taggers)
 
     def warm(self) -> None:
         self.segmenter.warm()
@@ -114,8 +114,8 @@ class Router:
         text = norm.text
         tokens = tuple(self.segmenter.cut(text))
         entities = tuple(self.entities.find(norm, transcript, tokens))
-        if self.address_tagger is not None:
-            entities = self._tagged_address(transcript, entities, self.address_tagger)
+        for key, tagger in self.taggers.items():
+            entities = self._tagged(key, transcript, entities, tagger)
 
         fired = [r for r in cfg.rules if rule_fires(r, text)]
         fired_rules = tuple(FiredRule(r.name, r.line, r.kind, r.priority, r.source) for r in fired)
@@ -158,16 +158,16 @@ class Router:
                         tokens, explanation)
 
     @staticmethod
-    def _tagged_address(transcript: str, entities: tuple[Entity, ...],
-                        tagger: AddressTagger) -> tuple[Entity, ...]:
-        """The patterns' address, with its edges (or its presence) as the learned tagger
-        reads them; the other entities are left alone."""
-        found = next((e for e in entities if e.key == "address"), None)
+    def _tagged(key: str, transcript: str, entities: tuple[Entity, ...],
+                tagger: SpanTagger) -> tuple[Entity, ...]:
+        """The patterns' entity `key`, with its edges (or its presence) as the learned
+        tagger reads them; the other entities are left alone."""
+        found = next((e for e in entities if e.key == key), None)
         tagged = tagger.tag(transcript, None if found is None else (found.start, found.end))
-        others = tuple(e for e in entities if e.key != "address")
+        others = tuple(e for e in entities if e.key != key)
         if tagged is None:
             return others
-        return (*others, Entity("address", tagged.value, tagged.start, tagged.end))
+        return (*others, Entity(key, tagged.value, tagged.start, tagged.end))
 
     def _kind(self, text: str, fired: list[Rule], line: str,
               probs: dict[str, float]) -> tuple[str, dict[str, float]]:

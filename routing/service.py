@@ -15,12 +15,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hotline.settings import PROJECT_ROOT, Settings
-from routing.address_tagger import AddressExample, AddressTagger
 from routing.classifier import Classifier, Example, read_examples
 from routing.config import RoutingConfig, load_routing_config
 from routing.normalise import Normaliser
 from routing.router import Router
 from routing.segment import Segmenter
+from routing.span_tagger import SpanExample, SpanTagger
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,12 @@ def model_file(settings: Settings) -> Path:
     return settings.data_path / "routing" / "model.pkl"
 
 
-def address_model_file(settings: Settings) -> Path:
-    return settings.data_path / "routing" / "address.crfsuite"
+# Entities whose span a learned tagger refines after the patterns (routing/span_tagger.py).
+TAGGED_ENTITIES = ("address", "enterprise")
+
+
+def span_model_file(settings: Settings, key: str) -> Path:
+    return settings.data_path / "routing" / f"{key}.crfsuite"
 
 
 def split_ids(subset: str, split_path: Path = SPLIT,
@@ -128,30 +132,36 @@ def _labelled_rows(subset: str, dev_set: Path,
     return rows
 
 
-def train_address_tagger(rules: Router, subset: str = "all", dev_set: Path = DEV_SET,
-                         synthetic: Sequence[Path] = SYNTHETIC_SETS) -> AddressTagger:
-    """The CRF address tagger, trained on the labelled addresses of `subset` with the
-    patterns of `rules` (a Router without a tagger) as one of its features."""
-    examples = []
+def train_span_taggers(rules: Router, subset: str = "all", dev_set: Path = DEV_SET,
+                       synthetic: Sequence[Path] = SYNTHETIC_SETS,
+                       keys: Sequence[str] = TAGGED_ENTITIES) -> dict[str, SpanTagger]:
+    """A CRF tagger per entity key, trained on the labelled values of `subset` with the
+    patterns of `rules` (a Router without taggers) as one of its features."""
+    examples: dict[str, list[SpanExample]] = {key: [] for key in keys}
     for row in _labelled_rows(subset, dev_set, synthetic):
         text = str(row["text"])
-        found = rules.route(text).entity("address")
-        entities = row.get("entities")
-        label = entities.get("address") if isinstance(entities, dict) else None
-        examples.append(AddressExample(text, None if found is None else (found.start, found.end),
-                                       None if label is None else str(label)))
-    return AddressTagger.train(examples, rules.segmenter.cut)
+        decision = rules.route(text)
+        labels = row.get("entities")
+        for key in keys:
+            found = decision.entity(key)
+            label = labels.get(key) if isinstance(labels, dict) else None
+            examples[key].append(SpanExample(
+                text, None if found is None else (found.start, found.end),
+                None if label is None else str(label)))
+    return {key: SpanTagger.train(examples[key], rules.segmenter.cut) for key in keys}
 
 
-def load_address_tagger(rules: Router, path: Path | None) -> AddressTagger:
-    """The saved address model if there is one, else one trained now on every labelled call."""
-    if path is not None and path.exists():
+def load_span_taggers(rules: Router, settings: Settings) -> dict[str, SpanTagger]:
+    """The saved span models if there are all of them, else ones trained now on every
+    labelled call."""
+    paths = {key: span_model_file(settings, key) for key in TAGGED_ENTITIES}
+    if all(path.exists() for path in paths.values()):
         try:
-            return AddressTagger.load(path, rules.segmenter.cut)
+            return {key: SpanTagger.load(path, rules.segmenter.cut)
+                    for key, path in paths.items()}
         except (OSError, ValueError) as exc:
-            log.warning("address model %s unusable (%s); training on the labelled calls",
-                        path, exc)
-    return train_address_tagger(rules, "all")
+            log.warning("span models unusable (%s); training on the labelled calls", exc)
+    return train_span_taggers(rules, "all")
 
 
 def retrain(examples: Iterable[tuple[str, str, str]], out_path: Path,
@@ -191,8 +201,8 @@ def build_router(settings: Settings, *, config: RoutingConfig | None = None,
     rules = Router(cfg, None, Segmenter(cfg.user_dict, cfg.places.all_names()))
     if train_subset is not None:
         classifier = train_on_dev_set(cfg, train_subset)
-        tagger = train_address_tagger(rules, train_subset)
+        taggers = train_span_taggers(rules, train_subset)
     else:
         classifier = load_classifier(cfg, model_file(settings))
-        tagger = load_address_tagger(rules, address_model_file(settings))
-    return Router(cfg, classifier, rules.segmenter, tagger)
+        taggers = load_span_taggers(rules, settings)
+    return Router(cfg, classifier, rules.segmenter, taggers)

@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from routing.address_tagger import (
-    AddressExample,
-    AddressTagger,
+from routing.router import Router
+from routing.span_tagger import (
+    SpanExample,
+    SpanTagger,
     features,
     gold_labels,
     pattern_labels,
 )
-from routing.router import Router
 
 
 def chars(text: str) -> list[str]:
@@ -35,7 +35,7 @@ def test_features_are_a_pure_function_of_the_text() -> None:
     assert first[3]["place_char"] is True and first[0]["c-1"] == "^"
 
 
-def _convention_examples() -> list[AddressExample]:
+def _convention_examples() -> list[SpanExample]:
     """Calls whose labels take the spot word (门口) into the address, while the 'patterns'
     given as a feature stop at the road: the tagger has to learn the convention."""
     roads = ["药都路", "芍花路", "魏武路", "光明路", "人民路", "文帝路", "仁和路", "紫苑路",
@@ -45,14 +45,14 @@ def _convention_examples() -> list[AddressExample]:
         head = ["有 人 在", "我 看见", "快 来"][i % 3]
         text = f"{head} {road} 门口 打架"
         start = text.index(road)
-        examples.append(AddressExample(text, (start, start + len(road)), road + "门口"))
+        examples.append(SpanExample(text, (start, start + len(road)), road + "门口"))
         quiet = f"{head} 家里 停水 了"
-        examples.append(AddressExample(quiet, None, None))
+        examples.append(SpanExample(quiet, None, None))
     return examples
 
 
 def test_the_tagger_learns_a_labelling_convention_the_patterns_miss() -> None:
-    tagger = AddressTagger.train(_convention_examples(), chars)
+    tagger = SpanTagger.train(_convention_examples(), chars)
     text = "有 人 在 汤王路 门口 打架"
     start = text.index("汤王路")
     tagged = tagger.tag(text, (start, start + 3))
@@ -63,49 +63,50 @@ def test_the_tagger_learns_a_labelling_convention_the_patterns_miss() -> None:
 
 
 def test_saved_model_loads_and_garbage_is_refused(tmp_path: Path) -> None:
-    tagger = AddressTagger.train(_convention_examples(), chars)
+    tagger = SpanTagger.train(_convention_examples(), chars)
     path = tmp_path / "routing" / "address.crfsuite"
     tagger.save(path)
-    loaded = AddressTagger.load(path, chars)
+    loaded = SpanTagger.load(path, chars)
     text = "快 来 光明路 门口 打架"
     start = text.index("光明路")
     assert loaded.tag(text, (start, start + 3)) == tagger.tag(text, (start, start + 3))
     bad = tmp_path / "bad.crfsuite"
     bad.write_bytes(b"not a model")
-    with pytest.raises(ValueError, match="address model"):
-        AddressTagger.load(bad, chars)
+    with pytest.raises(ValueError, match="span model"):
+        SpanTagger.load(bad, chars)
 
 
 def test_no_examples_is_an_error() -> None:
     with pytest.raises(ValueError):
-        AddressTagger.train([AddressExample("药都路", (0, 3), "芍花路")], chars)
+        SpanTagger.train([SpanExample("药都路", (0, 3), "芍花路")], chars)
 
 
-def test_the_evaluated_router_carries_a_tagger_trained_without_the_held_out_part(
+def test_the_evaluated_router_carries_taggers_trained_without_the_held_out_part(
         tune_router: Router) -> None:
-    tagger = tune_router.address_tagger
-    assert tagger is not None
-    # Tune part of the dev set + the synthetic training parts (4/5 of each set), not more.
-    assert 1500 < tagger.trained_on < 2000
+    assert set(tune_router.taggers) == {"address", "enterprise"}
+    for tagger in tune_router.taggers.values():
+        # Tune part of the dev set + the synthetic training parts (4/5 of each), not more.
+        assert 1500 < tagger.trained_on < 2000
     again = tune_router.with_config(tune_router.config)
-    assert again.address_tagger is tagger
+    assert again.taggers == tune_router.taggers
 
 
-def test_retrain_saves_the_address_model_the_service_then_loads(
+def test_retrain_saves_the_span_models_the_service_then_loads(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from dataclasses import replace
 
     from hotline.settings import Settings
     from routing.cli import route_main
-    from routing.service import address_model_file, build_router, model_file
+    from routing.service import build_router, model_file, span_model_file
 
     settings = replace(Settings(), data_dir=str(tmp_path))
     assert route_main(["retrain"], settings) == 0
-    assert "address model saved" in capsys.readouterr().out
-    saved = address_model_file(settings)
-    assert saved.exists() and model_file(settings).exists()
+    assert capsys.readouterr().out.count("span model saved") == 2
+    assert model_file(settings).exists()
     router = build_router(settings)
-    assert router.address_tagger is not None
-    assert router.address_tagger.model == saved.read_bytes()  # loaded, not trained again
-    decision = router.route("我们 芍花苑 十二 号楼 已经 停水 两天 了")
+    for key in ("address", "enterprise"):
+        saved = span_model_file(settings, key)
+        assert router.taggers[key].model == saved.read_bytes()  # loaded, not trained again
+    decision = router.route("我 是 利辛县 金穗 面粉厂 的 我们 芍花苑 十二 号楼 停水 了")
     assert decision.entity("address") is not None
+    assert decision.entity("enterprise") is not None

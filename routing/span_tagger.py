@@ -1,11 +1,13 @@
-"""A learned second opinion on where the address is: a CRF over the transcript's characters.
+"""A learned second opinion on where an address or a firm's name is: a CRF over characters.
 
-The YAML-driven patterns (routing/entities.py) find addresses from place names and suffixes;
-where one ends (门口 in or out? 里面? the county before a firm?) is a convention the labelled
-calls teach better than more patterns do. This tagger reads each character with its
-neighbours, the jieba word it sits in, and the pattern's own B/I/O guess, and labels it
-B/I/O. Trained on the labelled calls (never on a held-out part in an evaluation), it keeps
-the pattern's span where the labels agree with it and moves the edges where they do not.
+The YAML-driven patterns (routing/entities.py) find addresses from place names and suffixes
+and firms from trade words and suffixes; where one ends (门口 in or out? 里面? the county
+before a firm? 亳州市 in the firm's name?) is a convention the labelled calls teach better
+than more patterns do. A tagger reads each character with its neighbours, the jieba word it
+sits in, and the patterns' own B/I/O guess for its entity, and labels it B/I/O. Trained on
+the labelled calls (never on a held-out part in an evaluation), it keeps the patterns' span
+where the labels agree with it and moves the edges, or drops the span, where they do not.
+One tagger per entity key (address, enterprise).
 
 python-crfsuite wraps CRFsuite; its hazards: the trainer only writes a file and the tagger
 is not thread-safe, so training goes through a temporary file and tagging holds a lock.
@@ -21,9 +23,10 @@ from pathlib import Path
 
 import pycrfsuite
 
-# Characters that end or mark a place: a feature of their own so rare names still light up.
+# Characters that end or mark a place or a firm: features of their own so rare names light up.
 _PLACE_CHARS = frozenset("路街道镇乡村县区号楼栋单元门口旁边对面附近段"
                          "园苑府城湾庄集寨社广场院校医站桥河")
+_FIRM_CHARS = frozenset("公司厂店超市馆行社部所院坊堂城中心集团业")
 _NUMERAL_CHARS = frozenset("0123456789零一二三四五六七八九十幺两百")
 # Chosen by 5-fold cross-validation on the tune and training parts (0.1/0.05 best of four).
 _TRAINING = {"c1": 0.1, "c2": 0.05, "max_iterations": 150}
@@ -43,7 +46,7 @@ def _compact(transcript: str) -> tuple[str, list[int]]:
 
 
 def pattern_labels(transcript: str, span: tuple[int, int] | None) -> list[str]:
-    """The patterns' address span as B/I/O over the compact characters."""
+    """The patterns' span as B/I/O over the compact characters."""
     compact, where = _compact(transcript)
     labels = ["O"] * len(compact)
     if span is not None:
@@ -54,7 +57,7 @@ def pattern_labels(transcript: str, span: tuple[int, int] | None) -> list[str]:
 
 
 def gold_labels(transcript: str, value: str | None) -> list[str] | None:
-    """B/I/O for a labelled address; None when the label is not found in the text."""
+    """B/I/O for a labelled span; None when the label is not found in the text."""
     compact, _ = _compact(transcript)
     labels = ["O"] * len(compact)
     if not value:
@@ -93,7 +96,8 @@ def features(compact: str, guess: Sequence[str],
             "b-": at(i - 1) + ch, "b+": ch + at(i + 1),
             "rx": guess_at(i), "rx-1": guess_at(i - 1), "rx+1": guess_at(i + 1),
             "word": word_of[i] if i < len(word_of) else "?", "word_start": i in word_starts,
-            "place_char": ch in _PLACE_CHARS, "numeral": ch in _NUMERAL_CHARS,
+            "place_char": ch in _PLACE_CHARS, "firm_char": ch in _FIRM_CHARS,
+            "numeral": ch in _NUMERAL_CHARS,
             "near_end": n - i <= 5,
         })
     return out
@@ -116,14 +120,15 @@ def _longest_span(labels: Sequence[str]) -> tuple[int, int] | None:
 
 
 @dataclass(frozen=True)
-class AddressExample:
+class SpanExample:
     transcript: str
     pattern_span: tuple[int, int] | None  # the patterns' guess, in transcript positions
-    address: str | None  # the label
+    label: str | None  # the labelled value (the caller's words without spaces)
 
 
-class AddressTagger:
-    """Tags the address in a transcript, given the patterns' guess and a word splitter."""
+class SpanTagger:
+    """Tags one entity (an address, a firm) in a transcript, given the patterns' guess and a
+    word splitter."""
 
     def __init__(self, model: bytes, cut: Callable[[str], Sequence[str]], trained_on: int) -> None:
         self.model = model
@@ -134,12 +139,12 @@ class AddressTagger:
         self._lock = threading.Lock()  # a CRFsuite tagger holds per-call state
 
     @classmethod
-    def train(cls, examples: Iterable[AddressExample],
-              cut: Callable[[str], Sequence[str]]) -> AddressTagger:
+    def train(cls, examples: Iterable[SpanExample],
+              cut: Callable[[str], Sequence[str]]) -> SpanTagger:
         trainer = pycrfsuite.Trainer(verbose=False)
         count = 0
         for ex in examples:
-            gold = gold_labels(ex.transcript, ex.address)
+            gold = gold_labels(ex.transcript, ex.label)
             if gold is None:
                 continue  # a label the text does not hold teaches nothing
             compact, _ = _compact(ex.transcript)
@@ -147,10 +152,10 @@ class AddressTagger:
                                     list(cut(compact))), gold)
             count += 1
         if count == 0:
-            raise ValueError("no labelled transcripts to train the address tagger on")
+            raise ValueError("no labelled transcripts to train the span tagger on")
         trainer.set_params(_TRAINING)
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "address.crfsuite"
+            path = Path(tmp) / "span.crfsuite"
             trainer.train(str(path))
             return cls(path.read_bytes(), cut, count)
 
@@ -175,9 +180,9 @@ class AddressTagger:
         tmp.replace(path)  # atomic: a reader never sees half a model
 
     @classmethod
-    def load(cls, path: Path, cut: Callable[[str], Sequence[str]]) -> AddressTagger:
+    def load(cls, path: Path, cut: Callable[[str], Sequence[str]]) -> SpanTagger:
         data = path.read_bytes()
         try:
             return cls(data, cut, trained_on=0)
         except (ValueError, OSError) as exc:
-            raise ValueError(f"{path}: unreadable address model ({exc})") from exc
+            raise ValueError(f"{path}: unreadable span model ({exc})") from exc
