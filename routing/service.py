@@ -13,10 +13,12 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from hotline.settings import PROJECT_ROOT, Settings
 from routing.classifier import Classifier, Example, read_examples
 from routing.config import RoutingConfig, load_routing_config
+from routing.evaluate import read_rows
 from routing.normalise import Normaliser
 from routing.router import Router
 from routing.segment import Segmenter
@@ -119,16 +121,12 @@ def train_on_dev_set(config: RoutingConfig, subset: str = "all", dev_set: Path =
     return Classifier.train(examples, lambda t: normalise(t).text)
 
 
-def _labelled_rows(subset: str, dev_set: Path,
-                   synthetic: Sequence[Path]) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for path, ids in [(dev_set, split_ids(subset))] + [
-            (p, split_ids(subset, synthetic=p)) for p in synthetic if p.exists()]:
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            if raw.strip():
-                row = json.loads(raw)
-                if ids is None or row["id"] in ids:
-                    rows.append(row)
+def _labelled_rows(subset: str, dev_set: Path, synthetic: Sequence[Path]) -> list[dict[str, Any]]:
+    """The labelled rows of `subset` in the dev set and the synthetic sets."""
+    rows = read_rows(dev_set, split_ids(subset))
+    for path in synthetic:
+        if path.exists():
+            rows += read_rows(path, split_ids(subset, synthetic=path))
     return rows
 
 
