@@ -61,6 +61,8 @@ _NOT_MONEY_AFTER = re.compile(
 _MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
                            "|贵了|便宜了|要了我?|就要|开口要|张口要|要价|一口价要?|扣|罚款?|收费)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
+# 四万二, 三千 九: a sum with its last unit left unsaid.
+_ABBREVIATED = re.compile(r"[万千]\s*[一二三四五六七八九两]$")
 # 租金从一年三万涨到四万五: the first figure is where it was, the second the sum at issue.
 _FROM_SIDE = re.compile("从[^从到\\d]{0,4}$")
 _TO_SIDE = re.compile("[万千百块元钱]{0,2}(?:涨|降|调|提|提高|降低|变|减|加|升|改)(?:到|至|成)")
@@ -333,7 +335,11 @@ class EntityFinder:
             money = _MONEY_AFTER.match(after) is not None
             if not money:
                 paid = _MONEY_BEFORE.search(s[max(0, m.start() - 4):m.start()]) is not None
-                if _NOT_MONEY_AFTER.match(after) or (value < 100 and not paid):
+                # 四万二人社局, 三千九人也跑了: a count of people is never said 四万二 (it
+                # would be 四万二千人), so 人 after an abbreviated sum starts the next word.
+                people_next = after.startswith("人") and _ABBREVIATED.search(spoken) is not None
+                if (_NOT_MONEY_AFTER.match(after) and not people_next) or (
+                        value < 100 and not paid):
                     continue
             elif after.startswith("块") and re.match(r"块[\d一二三四五六七八九]", after):
                 continue  # 12块9: a price in yuan and jiao, not a sum in dispute

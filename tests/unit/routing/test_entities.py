@@ -180,6 +180,7 @@ def test_corrected_and_asked_sums(rules_router: Router, transcript: str, amount:
 @pytest.mark.parametrize("transcript", [
     "公司 流转 了 三百 亩 地 种 白芍",  # land, not money
     "处理费 每 吨 三 块",  # a unit price
+    "我们 厂 一共 一千二百 人",  # a count of people, said in full
 ])
 def test_quantities_and_unit_prices_are_not_sums(rules_router: Router, transcript: str) -> None:
     assert "amount" not in entities(rules_router, transcript)
@@ -194,6 +195,8 @@ def test_a_phone_number_taken_back_gives_way_to_the_corrected_one(rules_router: 
     ("我 卡里 的 九千 四 一下子 没 了", 9400),  # 一下子 is not part of the number
     ("前后 一共 十二万 不 对 是 十三万", 130000),
     ("说好 的 每个 月 三千五", 3500),  # a monthly wage is a sum; 每吨 prices are not
+    ("补贴 一共 四万二 人社局 就是 不 给", 42000),  # 人 starts 人社局: no count of people
+    ("欠 我 工资 三千 九人 也 联系 不 上 了", 3900),  # the recognizer glued 九 to 人
 ])
 def test_more_spoken_sums(rules_router: Router, transcript: str, amount: int) -> None:
     assert entities(rules_router, transcript).get("amount") == amount
