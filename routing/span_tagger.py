@@ -148,8 +148,15 @@ class SpanTagger:
             if gold is None:
                 continue  # a label the text does not hold teaches nothing
             compact, _ = _compact(ex.transcript)
+            words = list(cut(compact))
             trainer.append(features(compact, pattern_labels(ex.transcript, ex.pattern_span),
-                                    list(cut(compact))), gold)
+                                    words), gold)
+            # Once more without the patterns' guess: the patterns were tuned on these very
+            # calls, so with their guess alone the tagger would learn to copy it; on calls
+            # nobody tuned on it must read the words too (chosen on syn5/syn6's training parts).
+            if ex.pattern_span is not None:
+                trainer.append(features(compact, pattern_labels(ex.transcript, None), words),
+                               gold)
             count += 1
         if count == 0:
             raise ValueError("no labelled transcripts to train the span tagger on")
