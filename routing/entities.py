@@ -61,6 +61,9 @@ _NOT_MONEY_AFTER = re.compile(
 _MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
                            "|贵了|便宜了|要了我?|就要|开口要|张口要|要价|一口价要?|扣|罚款?|收费)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
+# 一共, 总共, 加起来: what follows is the total of the sums just named.
+# 共 alone too: 六百一共八百 is read 610共800 (六百一 is 610 when said alone).
+_TOTAL = re.compile("(?:合计|总计|加起来|共计?)(?:是|有|收了我?|被骗了|花了|欠了?我?)?$")
 # 四万二, 三千 九: a sum with its last unit left unsaid.
 _ABBREVIATED = re.compile(r"[万千]\s*[一二三四五六七八九两]$")
 # 租金从一年三万涨到四万五: the first figure is where it was, the second the sum at issue.
@@ -298,8 +301,16 @@ class EntityFinder:
 
     def _amount(self, text: Traced, transcript: str,
                 taken: list[tuple[int, int]]) -> Entity | None:
-        """The first sum of money the caller names."""
-        return next(self.amount_candidates(text, transcript, taken), None)
+        """The sum the caller totals up (一共两万), else the first sum of money named."""
+        candidates = list(self.amount_candidates(text, transcript, taken))
+        totals = [c for c in candidates if self._totalled(text, c)]
+        return totals[-1] if totals else next(iter(candidates), None)
+
+    @staticmethod
+    def _totalled(text: Traced, candidate: Entity) -> bool:
+        """Whether the caller introduces this figure as the total (一笔八千一笔一万二一共两万)."""
+        start = text.starts.index(candidate.start)  # where the figure begins, normalised
+        return _TOTAL.search(text.text[max(0, start - 6):start]) is not None
 
     def amount_candidates(self, text: Traced, transcript: str,
                           taken: Sequence[tuple[int, int]] = ()) -> Iterator[Entity]:

@@ -197,6 +197,8 @@ def test_a_phone_number_taken_back_gives_way_to_the_corrected_one(rules_router: 
     ("说好 的 每个 月 三千五", 3500),  # a monthly wage is a sum; 每吨 prices are not
     ("补贴 一共 四万二 人社局 就是 不 给", 42000),  # 人 starts 人社局: no count of people
     ("欠 我 工资 三千 九人 也 联系 不 上 了", 3900),  # the recognizer glued 九 to 人
+    ("转走 了 两 笔 一 笔 八千 一 笔 一万二 一共 两万", 20000),  # the total, not the first
+    ("先 付 押金 两百 再 付 激活费 六百 一共 八百", 800),
 ])
 def test_more_spoken_sums(rules_router: Router, transcript: str, amount: int) -> None:
     assert entities(rules_router, transcript).get("amount") == amount
