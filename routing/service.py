@@ -9,8 +9,11 @@ seen the answers. tests/data/routing-cases.txt is never trained on: it tests the
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import logging
+import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,17 +159,24 @@ def train_span_taggers(rules: Router, subset: str = "all", dev_set: Path = DEV_S
     return {key: SpanTagger.train(examples[key], rules.segmenter.cut) for key in keys}
 
 
-def load_span_taggers(rules: Router, settings: Settings) -> dict[str, SpanTagger]:
-    """The saved span models if there are all of them, else ones trained now on every
-    labelled call."""
-    paths = {key: span_model_file(settings, key) for key in TAGGED_ENTITIES}
-    if all(path.exists() for path in paths.values()):
-        try:
-            return {key: SpanTagger.load(path, rules.segmenter.cut)
-                    for key, path in paths.items()}
-        except (OSError, ValueError) as exc:
-            log.warning("span models unusable (%s); training on the labelled calls", exc)
-    return train_span_taggers(rules, "all")
+def load_span_taggers(rules: Router, settings: Settings,
+                      cache: Path | None = None) -> dict[str, SpanTagger]:
+    """The saved span models if there are all of them, else the ones cached in `cache`,
+    else ones trained now on every labelled call (and then cached there)."""
+    saved = {key: span_model_file(settings, key) for key in TAGGED_ENTITIES}
+    cached = {key: cache / f"{key}.crfsuite" for key in TAGGED_ENTITIES} if cache else {}
+    for paths in (saved, cached):
+        if paths and all(path.exists() for path in paths.values()):
+            try:
+                return {key: SpanTagger.load(path, rules.segmenter.cut)
+                        for key, path in paths.items()}
+            except (OSError, ValueError) as exc:
+                log.warning("span models unusable (%s); training on the labelled calls", exc)
+    taggers = train_span_taggers(rules, "all")
+    if cache is not None:
+        for key, tagger in taggers.items():
+            tagger.save(cache / f"{key}.crfsuite")
+    return taggers
 
 
 def retrain(examples: Iterable[tuple[str, str, str]], out_path: Path,
@@ -189,14 +199,53 @@ def retrain(examples: Iterable[tuple[str, str, str]], out_path: Path,
     return model
 
 
-def load_classifier(config: RoutingConfig, model_path: Path | None) -> Classifier:
-    """The saved model if there is one, else a model trained now on the whole dev set."""
-    if model_path is not None and model_path.exists():
-        try:
-            return Classifier.load(model_path)
-        except (OSError, ValueError, EOFError) as exc:
-            log.warning("routing model %s unusable (%s); training on the dev set", model_path, exc)
-    return train_on_dev_set(config, "all")
+def load_classifier(config: RoutingConfig, model_path: Path | None,
+                    cache_path: Path | None = None) -> Classifier:
+    """The saved model if there is one, else the cached one, else a model trained now on
+    every labelled call (and then cached at `cache_path`)."""
+    for path in (model_path, cache_path):
+        if path is not None and path.exists():
+            try:
+                return Classifier.load(path)
+            except (OSError, ValueError, EOFError) as exc:
+                log.warning("routing model %s unusable (%s); training on the dev set", path, exc)
+    model = train_on_dev_set(config, "all")
+    if cache_path is not None:
+        model.save(cache_path)
+    return model
+
+
+# What the models trained at start depend on, besides the config files and labelled calls.
+_LEARNING_LIBRARIES = ("scikit-learn", "python-crfsuite", "jieba", "numpy")
+
+
+def training_fingerprint(settings: Settings,
+                         labelled: Sequence[Path] = (DEV_SET, *SYNTHETIC_SETS)) -> str:
+    """A digest of everything the models trained at start are made from: the routing
+    config files, the labelled calls, this package's code and the learning libraries."""
+    config = config_file(settings)
+    files = [config, *sorted(p for p in (config.parent / "routing").rglob("*") if p.is_file()),
+             *labelled, *sorted(Path(__file__).parent.glob("*.py"))]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    for library in _LEARNING_LIBRARIES:
+        digest.update(f"{library}={importlib.metadata.version(library)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def trained_cache(settings: Settings) -> Path:
+    """Where the models trained at start are kept for the next start, by fingerprint: a
+    change to the rules, the labelled calls, the code or a library trains them anew, and
+    older folders are removed."""
+    root = settings.data_path / "routing" / "trained"
+    current = root / training_fingerprint(settings)
+    if root.is_dir():
+        for stale in root.iterdir():
+            if stale != current:
+                shutil.rmtree(stale, ignore_errors=True)
+    return current
 
 
 def build_router(settings: Settings, *, config: RoutingConfig | None = None,
@@ -208,6 +257,9 @@ def build_router(settings: Settings, *, config: RoutingConfig | None = None,
         classifier = train_on_dev_set(cfg, train_subset)
         taggers = train_span_taggers(rules, train_subset)
     else:
-        classifier = load_classifier(cfg, model_file(settings))
-        taggers = load_span_taggers(rules, settings)
+        # Training everything takes most of a minute; a restart with unchanged inputs reuses
+        # what the previous start trained.
+        cache = trained_cache(settings)
+        classifier = load_classifier(cfg, model_file(settings), cache / "model.pkl")
+        taggers = load_span_taggers(rules, settings, cache)
     return Router(cfg, classifier, rules.segmenter, taggers)
