@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "utterances-dev.jsonl"
 SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
-# Calls written from domain knowledge (not from the dev set), same format, by eight authors
+# Calls written from domain knowledge (not from the dev set), same format, by ten authors
 # who never saw each other's lines nor the dev set's held-out part. In each, every fifth id
 # (syn-0005, syn2-0010, ...) was set aside before any tuning: it is never trained on in an
 # evaluation and measures the rules and the model on calls like those nobody has seen.
@@ -40,15 +40,18 @@ SYNTHETIC_2 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-2.jsonl"
 SYNTHETIC_3 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-3.jsonl"
 # The fourth author imitated the dev set's tune part (length, mix, labelling conventions).
 SYNTHETIC_4 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-4.jsonl"
-# Four more authors imitated it too: rural life (syn5), city life (syn6), the border between
-# 12345 and 110 seen from the general line (syn7), calls about money (syn8).
+# Six more authors imitated it too: rural life (syn5), city life (syn6), the border between
+# 12345 and 110 seen from the general line (syn7), calls about money (syn8), firms and
+# families (syn9), short, rambling and self-correcting calls (syn10).
 SYNTHETIC_5 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-5.jsonl"
 SYNTHETIC_6 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-6.jsonl"
 SYNTHETIC_7 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-7.jsonl"
 SYNTHETIC_8 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-8.jsonl"
+SYNTHETIC_9 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-9.jsonl"
+SYNTHETIC_10 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-10.jsonl"
 SYNTHETIC_SETS = (SYNTHETIC, SYNTHETIC_2, SYNTHETIC_3, SYNTHETIC_4, SYNTHETIC_5, SYNTHETIC_6,
-                  SYNTHETIC_7, SYNTHETIC_8)
-SYNTHETIC_PREFIXES = ("syn", "syn2", "syn3", "syn4", "syn5", "syn6", "syn7", "syn8")
+                  SYNTHETIC_7, SYNTHETIC_8, SYNTHETIC_9, SYNTHETIC_10)
+SYNTHETIC_PREFIXES = tuple(f"syn{n}" if n > 1 else "syn" for n in range(1, 11))
 SYNTHETIC_HELDOUT_EVERY = 5
 
 
