@@ -35,7 +35,8 @@ class Places:
         return self.counties + self.towns + self.roads + self.compounds + self.landmarks
 
 
-_PHONE = re.compile(r"(?<![\d-])(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![\d-])")
+# A number said twice (幺七幺…嗯 幺七幺…) runs together once the filler is dropped.
+_PHONE = re.compile(r"(?<![\d-])(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?:\1)?(?![\d-])")
 # Words with which a caller takes back what was just said.
 _TAKEN_BACK = re.compile("不对|说错|错了|不是|哦不|重说")
 # 每吨三块, 每平方两块: a price per unit of goods, not the sum in dispute (每个月 and
@@ -292,8 +293,8 @@ class EntityFinder:
         """Phone numbers; one the caller takes back (幺八零…不对 是 幺八零…) is dropped."""
         found: list[tuple[re.Match[str], Entity]] = []
         for m in _PHONE.finditer(text.text):
-            start, end = self._span(text, *m.span())
-            entity = Entity("phone", m.group(0).replace("-", ""), start, end)
+            start, end = self._span(text, *m.span(1))
+            entity = Entity("phone", m.group(1).replace("-", ""), start, end)
             if found and _TAKEN_BACK.search(text.text, found[-1][0].end(), m.start()):
                 found.pop()
             found.append((m, entity))

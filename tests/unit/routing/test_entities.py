@@ -186,6 +186,11 @@ def test_quantities_and_unit_prices_are_not_sums(rules_router: Router, transcrip
     assert "amount" not in entities(rules_router, transcript)
 
 
+def test_a_phone_number_said_twice_is_one_number(rules_router: Router) -> None:
+    said = "我 手机号 幺 七 幺 二 五 四 八 七 九 二 九 嗯 幺 七 幺 二 五 四 八 七 九 二 九"
+    assert entities(rules_router, said)["phone"] == "17125487929"
+
+
 def test_a_phone_number_taken_back_gives_way_to_the_corrected_one(rules_router: Router) -> None:
     said = ("我 电话 幺 八 零 五 八 七 三 四 三 六 七 不 对 是 幺 八 零 五 八 七 三 八 五 九 九")
     assert entities(rules_router, said)["phone"] == "18058738599"
