@@ -35,23 +35,28 @@ SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
 # who never saw each other's lines nor the dev set's held-out part. In each, every fifth id
 # (syn-0005, syn2-0010, ...) was set aside before any tuning: it is never trained on in an
 # evaluation and measures the rules and the model on calls like those nobody has seen.
-SYNTHETIC = PROJECT_ROOT / "tests" / "data" / "synthetic-calls.jsonl"
-SYNTHETIC_2 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-2.jsonl"
-SYNTHETIC_3 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-3.jsonl"
-# The fourth author imitated the dev set's tune part (length, mix, labelling conventions).
-SYNTHETIC_4 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-4.jsonl"
-# Six more authors imitated it too: rural life (syn5), city life (syn6), the border between
-# 12345 and 110 seen from the general line (syn7), calls about money (syn8), firms and
-# families (syn9), short, rambling and self-correcting calls (syn10).
-SYNTHETIC_5 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-5.jsonl"
-SYNTHETIC_6 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-6.jsonl"
-SYNTHETIC_7 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-7.jsonl"
-SYNTHETIC_8 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-8.jsonl"
-SYNTHETIC_9 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-9.jsonl"
-SYNTHETIC_10 = PROJECT_ROOT / "tests" / "data" / "synthetic-calls-10.jsonl"
-SYNTHETIC_SETS = (SYNTHETIC, SYNTHETIC_2, SYNTHETIC_3, SYNTHETIC_4, SYNTHETIC_5, SYNTHETIC_6,
-                  SYNTHETIC_7, SYNTHETIC_8, SYNTHETIC_9, SYNTHETIC_10)
-SYNTHETIC_PREFIXES = tuple(f"syn{n}" if n > 1 else "syn" for n in range(1, 11))
+# The first three wrote from domain knowledge alone; the fourth imitated the dev set's tune
+# part (length, mix, labelling conventions), and the next six did too, each with its own
+# emphasis: rural life (5), city life (6), the border between 12345 and 110 seen from the
+# general line (7), calls about money (8), firms and families (9), short, rambling and
+# self-correcting speech (10).
+SYNTHETIC_AUTHORS = 10
+
+
+def synthetic_calls(author: int) -> Path:
+    """The labelled calls of the n-th author (1: synthetic-calls.jsonl, 2: -2, ...)."""
+    suffix = "" if author == 1 else f"-{author}"
+    return PROJECT_ROOT / "tests" / "data" / f"synthetic-calls{suffix}.jsonl"
+
+
+def synthetic_prefix(author: int) -> str:
+    """The id prefix of the n-th author's calls (syn, syn2, ...)."""
+    return "syn" if author == 1 else f"syn{author}"
+
+
+SYNTHETIC_SETS = tuple(synthetic_calls(n) for n in range(1, SYNTHETIC_AUTHORS + 1))
+SYNTHETIC = SYNTHETIC_SETS[0]
+SYNTHETIC_PREFIXES = tuple(synthetic_prefix(n) for n in range(1, SYNTHETIC_AUTHORS + 1))
 SYNTHETIC_HELDOUT_EVERY = 5
 
 

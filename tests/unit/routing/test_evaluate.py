@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,17 +14,10 @@ from routing.service import (
     DEV_SET,
     SPLIT,
     SYNTHETIC,
-    SYNTHETIC_2,
-    SYNTHETIC_3,
-    SYNTHETIC_4,
-    SYNTHETIC_5,
-    SYNTHETIC_6,
-    SYNTHETIC_7,
-    SYNTHETIC_8,
-    SYNTHETIC_9,
-    SYNTHETIC_10,
     split_ids,
+    synthetic_calls,
     synthetic_heldout,
+    synthetic_prefix,
 )
 
 
@@ -131,20 +123,21 @@ def test_whole_dev_set_does_not_fall_below_what_was_measured(tune_router: Router
 #  syn8  0.867 1.0/0.70    1.0  0.745 0.781 (money; untuned 0.85, 0.857/0.667, amount 0.706)
 #  syn9  0.917 0.889/0.889 1.0  0.75  0.966 (firms and families; untuned: the same)
 #  syn10 0.967 1.0/1.0     1.0  0.952 0.820 (messy speech; untuned the same, phone 0.857)
-@pytest.mark.parametrize(("path", "size", "floor"), [
-    (SYNTHETIC, 161, Floor(0.95, 0.96, 0.93, 0.95, 0.95, 0.75)),
-    (SYNTHETIC_2, 100, Floor(0.94, 0.99, 0.90, 0.95, 0.90, 0.96)),
-    (SYNTHETIC_3, 100, Floor(0.91, 0.93, 0.84, 0.93, 0.95, 0.86)),
-    (SYNTHETIC_4, 80, Floor(0.86, 0.90, 0.80, 0.95, 0.85, 0.80)),
-    (SYNTHETIC_5, 60, Floor(0.93, 0.99, 0.85, 0.95, 0.95, 0.95)),
-    (SYNTHETIC_6, 60, Floor(0.81, 0.88, 0.70, 0.95, 0.78, 0.77)),
-    (SYNTHETIC_7, 60, Floor(0.90, 0.79, 0.86, 0.95, 0.93, 0.90)),
-    (SYNTHETIC_8, 60, Floor(0.85, 0.99, 0.66, 0.95, 0.72, 0.75)),
-    (SYNTHETIC_9, 60, Floor(0.90, 0.88, 0.86, 0.95, 0.72, 0.94)),
-    (SYNTHETIC_10, 60, Floor(0.95, 0.99, 0.99, 0.95, 0.93, 0.79)),
-], ids=lambda value: value.stem if isinstance(value, Path) else None)
+@pytest.mark.parametrize(("author", "size", "floor"), [
+    (1, 161, Floor(0.95, 0.96, 0.93, 0.95, 0.95, 0.75)),
+    (2, 100, Floor(0.94, 0.99, 0.90, 0.95, 0.90, 0.96)),
+    (3, 100, Floor(0.91, 0.93, 0.84, 0.93, 0.95, 0.86)),
+    (4, 80, Floor(0.86, 0.90, 0.80, 0.95, 0.85, 0.80)),
+    (5, 60, Floor(0.93, 0.99, 0.85, 0.95, 0.95, 0.95)),
+    (6, 60, Floor(0.81, 0.88, 0.70, 0.95, 0.78, 0.77)),
+    (7, 60, Floor(0.90, 0.79, 0.86, 0.95, 0.93, 0.90)),
+    (8, 60, Floor(0.85, 0.99, 0.66, 0.95, 0.72, 0.75)),
+    (9, 60, Floor(0.90, 0.88, 0.86, 0.95, 0.72, 0.94)),
+    (10, 60, Floor(0.95, 0.99, 0.99, 0.95, 0.93, 0.79)),
+], ids=[synthetic_prefix(n) for n in range(1, 11)])
 def test_synthetic_heldout_does_not_fall_below_what_was_measured(
-        tune_router: Router, path: Path, size: int, floor: Floor) -> None:
+        tune_router: Router, author: int, size: int, floor: Floor) -> None:
+    path = synthetic_calls(author)
     rows = read_rows(path, split_ids("heldout", synthetic=path))
     assert len(rows) == size and all(synthetic_heldout(r["id"]) for r in rows)
     _assert_at_least(evaluate(tune_router, rows), floor)
@@ -178,14 +171,12 @@ def test_synthetic_calls_follow_the_dev_set_conventions() -> None:
     assert {r["kind"] for r in rows} == kinds
 
 
-@pytest.mark.parametrize(("path", "prefix", "size"), [
-    (SYNTHETIC_2, "syn2-", 500), (SYNTHETIC_3, "syn3-", 500), (SYNTHETIC_4, "syn4-", 400),
-    (SYNTHETIC_5, "syn5-", 300), (SYNTHETIC_6, "syn6-", 300), (SYNTHETIC_7, "syn7-", 300),
-    (SYNTHETIC_8, "syn8-", 300), (SYNTHETIC_9, "syn9-", 300), (SYNTHETIC_10, "syn10-", 300)])
-def test_later_synthetic_sets_pass_their_validator(path: Path, prefix: str, size: int) -> None:
+@pytest.mark.parametrize(("author", "size"), [
+    (2, 500), (3, 500), (4, 400), (5, 300), (6, 300), (7, 300), (8, 300), (9, 300), (10, 300)])
+def test_later_synthetic_sets_pass_their_validator(author: int, size: int) -> None:
     """tests/data/validate_calls.py: keys, labels, the 137 rule, entities backed by the text."""
     from tests.data.validate_calls import validate
 
-    problems, records = validate(path, prefix)
+    problems, records = validate(synthetic_calls(author), synthetic_prefix(author) + "-")
     assert not problems, problems[:5]
     assert len(records) == size
