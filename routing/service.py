@@ -14,9 +14,9 @@ import importlib.metadata
 import json
 import logging
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hotline.settings import PROJECT_ROOT, Settings
 from routing.classifier import Classifier, Example, read_examples
@@ -28,6 +28,7 @@ from routing.segment import Segmenter
 from routing.span_tagger import SpanExample, SpanTagger
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "utterances-dev.jsonl"
 SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
@@ -125,11 +126,7 @@ def training_examples(subset: str = "all", dev_set: Path = DEV_SET,
     With subset "tune" no held-out part is included; with "all" (the shipped model)
     everything labeled is.
     """
-    examples = read_examples(dev_set, split_ids(subset))
-    for path in synthetic:
-        if path.exists():
-            examples += read_examples(path, split_ids(subset, synthetic=path))
-    return examples
+    return _by_subset(read_examples, subset, dev_set, synthetic)
 
 
 def train_on_dev_set(config: RoutingConfig, subset: str = "all", dev_set: Path = DEV_SET,
@@ -139,13 +136,19 @@ def train_on_dev_set(config: RoutingConfig, subset: str = "all", dev_set: Path =
     return Classifier.train(examples, lambda t: normalise(t).text)
 
 
-def _labelled_rows(subset: str, dev_set: Path, synthetic: Sequence[Path]) -> list[dict[str, Any]]:
-    """The labelled rows of `subset` in the dev set and the synthetic sets."""
-    rows = read_rows(dev_set, split_ids(subset))
+def _by_subset(read: Callable[[Path, frozenset[str] | None], list[T]], subset: str,
+               dev_set: Path, synthetic: Sequence[Path]) -> list[T]:
+    """What `read` makes of the `subset` part of the dev set and of each synthetic set."""
+    items = read(dev_set, split_ids(subset))
     for path in synthetic:
         if path.exists():
-            rows += read_rows(path, split_ids(subset, synthetic=path))
-    return rows
+            items += read(path, split_ids(subset, synthetic=path))
+    return items
+
+
+def _labelled_rows(subset: str, dev_set: Path, synthetic: Sequence[Path]) -> list[dict[str, Any]]:
+    """The labelled rows of `subset` in the dev set and the synthetic sets."""
+    return _by_subset(read_rows, subset, dev_set, synthetic)
 
 
 def train_span_taggers(rules: Router, subset: str = "all", dev_set: Path = DEV_SET,
