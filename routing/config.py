@@ -56,6 +56,20 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class PastOnly:
+    """When scores alone (no rule) point at 110, the call must show that something is
+    happening now: a caller who speaks only of the past (上个月, 去年, 前几天) and says
+    nothing of the present (现在还, 正在, 刚才) has a 12345 matter, not a police one."""
+
+    past: re.Pattern[str] | None = None
+    present: re.Pattern[str] | None = None
+
+    def applies(self, text: str) -> bool:
+        return (self.past is not None and self.past.search(text) is not None
+                and (self.present is None or self.present.search(text) is None))
+
+
+@dataclass(frozen=True)
 class SlaConfig:
     by_kind: Mapping[str, int]
     police: int
@@ -80,6 +94,7 @@ class RoutingConfig:
     low_confidence: float
     source: str = ""
     line_names: Mapping[str, str] = field(default_factory=dict)
+    police_past_only: PastOnly = PastOnly()
 
 
 class _Reader:
@@ -261,12 +276,33 @@ def _load_side_yaml(reader: _Reader, target: Path | None,
     reader.issues.extend(side.issues)
 
 
+def _past_only(reader: _Reader, raw: Any) -> PastOnly:
+    path: PathKey = ("police_by_scores",)
+    data = reader.mapping(raw, path, required=False)
+    reader.known_keys(data, ("past", "present"), path)
+
+    def alternation(key: str) -> re.Pattern[str] | None:
+        items = reader.strings(data.get(key), (*path, key))
+        before = len(reader.issues)
+        for i, item in enumerate(items):
+            reader.regex(item, (*path, key, i))  # reports a bad item at its own line
+        if not items or len(reader.issues) > before:
+            return None
+        return re.compile("|".join(f"(?:{item})" for item in items))
+
+    past, present = alternation("past"), alternation("present")
+    if "past" not in data and present is not None:
+        reader.err(path, "police_by_scores 有 present 时也需要 past",
+                   "police_by_scores: present needs past")
+    return PastOnly(past, present)
+
+
 def load_routing_config(path: Path) -> RoutingConfig:
     """Read and validate routing.yaml and the files it names; raise ConfigError on any problem."""
     reader = _Reader(load_yaml(path))
     root = reader.mapping(reader.doc.value, ())
     top = ("version", "files", "lines", "rules", "kinds", "default_kind", "sla", "enterprise_words",
-           "combine")
+           "combine", "police_by_scores")
     reader.known_keys(root, top, ())
     files = reader.mapping(root.get("files"), ("files",), required=False)
     reader.known_keys(files, ("slips", "places", "user_dict"), ("files",))
@@ -361,6 +397,7 @@ def load_routing_config(path: Path) -> RoutingConfig:
         places=Places(**place_lists), user_dict=user_dict, enterprise=enterprise,
         classifier_weight=classifier_weight, temperature=temperature,
         low_confidence=low_confidence, source=str(path), line_names=names,
+        police_past_only=_past_only(reader, root.get("police_by_scores")),
     )
     if reader.issues:
         raise ConfigError(reader.issues)

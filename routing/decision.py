@@ -38,7 +38,7 @@ class Explanation:
     kind_classifier: Mapping[str, float]
     complex_score: float
     complex_probability: float
-    decided_by: str  # "rule:<name>" or "scores"
+    decided_by: str  # "rule:<name>", "scores" or "scores (past only ...)"
 
 
 @dataclass(frozen=True)

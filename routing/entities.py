@@ -56,15 +56,21 @@ _SMALL_MONEY = re.compile(
 # After a number: these units make it something other than money.
 _NOT_MONEY_AFTER = re.compile(
     r"[多几余来]|[年月日号天岁个次楼层栋幢单元室路米斤两条分秒周倍人家户辆台座间度点%亩吨克箱瓶件张套头只]"
-    r"|小时|平|公里|出头|兆"
+    r"|小时|平|公里|出头|兆|节|桌|顿|趟"
 )
-# A small number right after paying, refunding or charging is a sum (花了60, 退了我50).
+# A small number right after paying, refunding or charging is a sum (花了60, 退了我50,
+# 说要五十, 一个人收二十五); counts and units after it (要三个, 收三天) are excluded before.
 _MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
-                           "|贵了|便宜了|要了我?|就要|开口要|张口要|要价|一口价要?|扣|罚款?|收费)$")
+                           "|贵了|便宜了|要了我?|要我?|补|收|开口要|张口要|要价|一口价要?"
+                           "|扣|罚款?|收费)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
 # 一共, 总共, 加起来: what follows is the total of the sums just named.
 # 共 alone too: 六百一共八百 is read 610共800 (六百一 is 610 when said alone).
 _TOTAL = re.compile("(?:合计|总计|加起来|共计?)(?:是|有|收了我?|被骗了|花了|欠了?我?)?$")
+# 交了四千二又要交八百, 说好四千二结果才三千六, 原来一百五现在涨到三百, 付了一半剩下的五十四万:
+# a later sum charged on top of the first, what was in fact charged or paid, or what is still
+# owed is the sum the caller disputes.
+_DISPUTED = re.compile("(?:又|结果|实际|变成|涨到|涨成|剩下的?|还差|差了)[^又]{0,8}$")
 # 四万二, 三千 九: a sum with its last unit left unsaid.
 _ABBREVIATED = re.compile(r"[万千]\s*[一二三四五六七八九两]$")
 # 租金从一年三万涨到四万五: the first figure is where it was, the second the sum at issue.
@@ -302,16 +308,20 @@ class EntityFinder:
 
     def _amount(self, text: Traced, transcript: str,
                 taken: list[tuple[int, int]]) -> Entity | None:
-        """The sum the caller totals up (一共两万), else the first sum of money named."""
+        """The sum the caller totals up (一共两万), else the first later sum charged on top
+        (又要交八百) or in fact (结果才三千六), else the first sum of money named."""
         candidates = list(self.amount_candidates(text, transcript, taken))
-        totals = [c for c in candidates if self._totalled(text, c)]
-        return totals[-1] if totals else next(iter(candidates), None)
+        totals = [c for c in candidates if self._preceded_by(text, c, _TOTAL)]
+        if totals:
+            return totals[-1]
+        disputed = [c for c in candidates[1:] if self._preceded_by(text, c, _DISPUTED)]
+        return next(iter(disputed or candidates), None)
 
     @staticmethod
-    def _totalled(text: Traced, candidate: Entity) -> bool:
-        """Whether the caller introduces this figure as the total (一笔八千一笔一万二一共两万)."""
+    def _preceded_by(text: Traced, candidate: Entity, cue: re.Pattern[str]) -> bool:
+        """Whether the words just before this figure match the cue (一共 before the total)."""
         start = text.starts.index(candidate.start)  # where the figure begins, normalised
-        return _TOTAL.search(text.text[max(0, start - 6):start]) is not None
+        return cue.search(text.text[max(0, start - 10):start]) is not None
 
     def amount_candidates(self, text: Traced, transcript: str,
                           taken: Sequence[tuple[int, int]] = ()) -> Iterator[Entity]:

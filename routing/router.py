@@ -131,6 +131,10 @@ class Router:
         best = max(LINES, key=lambda n: combined[n])
         confidence = confidences[best]
         decided_by = "scores"
+        if best == POLICE and cfg.police_past_only.applies(text):
+            best = max((n for n in LINES if n != POLICE), key=lambda n: combined[n])
+            confidence = confidences[best]
+            decided_by = "scores (只讲过去的事, 不转110 / past only, not police)"
         line_rules = sorted((r for r in fired if r.line), key=lambda r: -r.priority)
         if line_rules and line_rules[0].priority > 0:
             best = str(line_rules[0].line)

@@ -45,6 +45,13 @@ def test_bad_regex_cites_file_and_line_in_chinese_and_english(config_dir: Path) 
     assert f"{path}:{issue.line}:" in str(issue)
 
 
+def test_bad_regex_in_the_past_only_gate_cites_its_line(config_dir: Path) -> None:
+    path = _break(config_dir, 'past: ["上个?月", 去年,', 'past: ["上个?月", "去年(",')
+    issue = _refused(path).issues[0]
+    assert issue.line == _line_of(path, '"去年("')
+    assert "正则表达式有误" in issue.zh
+
+
 def test_unknown_line_in_a_rule(config_dir: Path) -> None:
     path = _break(config_dir, "    line: womens_rights\n    priority: 90",
                   "    line: womens\n    priority: 90")

@@ -204,9 +204,26 @@ def test_a_phone_number_taken_back_gives_way_to_the_corrected_one(rules_router: 
     ("欠 我 工资 三千 九人 也 联系 不 上 了", 3900),  # the recognizer glued 九 to 人
     ("转走 了 两 笔 一 笔 八千 一 笔 一万二 一共 两万", 20000),  # the total, not the first
     ("先 付 押金 两百 再 付 激活费 六百 一共 八百", 800),
+    # A sum charged on top of an earlier one is what the caller disputes.
+    ("报名 交 了 四千二 考试 的 时候 又 要 交 八百 练车费", 800),
+    ("罚 了 两百 我 认 了 第二天 又 来 罚 五百", 500),
+    ("交 了 三千 押金 又 过 了 半年 他 说 要 扣", 3000),  # 又 alone names no second sum
+    ("说好 的 每个 月 四千二 结果 发 下来 才 三千六", 3600),  # what was in fact paid
+    ("合同 价 一百零八万 付 了 一半 剩下 的 五十四万 拖 了 两 年", 540000),  # still owed
+    ("交 了 四十八 节 课 的 钱 七千二百 块", 7200),  # 四十八节: lessons, not yuan
+    ("门禁卡 丢 了 物业 说 要 五十", 50),  # a small figure asked for is a sum too
+    ("拉 到 市里 一个 人 收 二十五", 25),
 ])
 def test_more_spoken_sums(rules_router: Router, transcript: str, amount: int) -> None:
     assert entities(rules_router, transcript).get("amount") == amount
+
+
+@pytest.mark.parametrize("transcript", [
+    "我 要 三 号 楼 的 钥匙",  # a building, not a sum
+    "收 三 个 快递",
+])
+def test_small_figures_asked_for_but_not_money(rules_router: Router, transcript: str) -> None:
+    assert "amount" not in entities(rules_router, transcript)
 
 
 @pytest.mark.parametrize(("transcript", "address"), [

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.config import GENERAL, POLICE, RoutingConfig
+from routing.config import GENERAL, POLICE, PastOnly, RoutingConfig
 from routing.router import Router
 
 CASES = Path(__file__).resolve().parents[2] / "data" / "routing-cases.txt"
@@ -163,3 +163,24 @@ def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router,
 def test_keywords_of_one_line_with_the_request_of_another(
         tune_router: Router, text: str, line: str) -> None:
     assert tune_router.route(text).line == line
+
+
+def test_police_by_scores_alone_needs_something_happening_now(
+        routing_config: RoutingConfig) -> None:
+    """No rule fires; without the gate the police phrases' scores would send it to 110."""
+    import dataclasses
+
+    said = "我 上个月 被 人 打 了 一 顿 对方 赔 了 医药费 想问 还能 追究 吗"
+    ungated = Router(dataclasses.replace(routing_config, police_past_only=PastOnly()), None)
+    assert ungated.route(said).line == POLICE  # what the gate is there for
+    d = Router(routing_config, None).route(said)
+    assert d.line != POLICE and "past only" in d.explanation.decided_by
+
+
+def test_the_past_only_gate_leaves_present_and_rule_decided_calls_alone(
+        rules_router: Router) -> None:
+    # 现在还: something is still going on.
+    assert rules_router.route("上个月 被 人 打 了 现在 还 在 门口 堵 着 我").line == POLICE
+    # A rule decides: the gate only applies to scores.
+    d = rules_router.route("我们 村 后面 的 空房子 里 以前 就 有人 天天 晚上 在 那 赌钱")
+    assert d.line == POLICE and d.explanation.decided_by.startswith("rule:")
