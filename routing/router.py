@@ -98,8 +98,11 @@ class Router:
         when the place names and user dictionary did not change, the loaded jieba."""
         same_words = (config.places == self.config.places
                       and config.user_dict == self.config.user_dict)
-        return Router(config, self.classifier, self.segmenter if same_words else None,
-                      self.taggers)
+        if same_words:
+            return Router(config, self.classifier, self.segmenter, self.taggers)
+        segmenter = Segmenter(config.user_dict, config.places.all_names())
+        taggers = {key: t.with_cut(segmenter.cut) for key, t in self.taggers.items()}
+        return Router(config, self.classifier, segmenter, taggers)
 
     def warm(self) -> None:
         self.segmenter.warm()

@@ -166,6 +166,16 @@ class SpanTagger:
             trainer.train(str(path))
             return cls(path.read_bytes(), cut, count)
 
+    @property
+    def cut(self) -> Callable[[str], Sequence[str]]:
+        """The word splitter this tagger reads transcripts with."""
+        return self._cut
+
+    def with_cut(self, cut: Callable[[str], Sequence[str]]) -> SpanTagger:
+        """The same model reading words split by another splitter (after a reload changed
+        the place names, the words of a new place must come out whole, as at training)."""
+        return SpanTagger(self.model, cut, self.trained_on)
+
     def tag(self, transcript: str, pattern_span: tuple[int, int] | None) -> TaggedSpan | None:
         compact, where = _compact(transcript)
         if not compact:

@@ -107,6 +107,23 @@ def test_with_config_keeps_the_model_and_jieba(tune_router: Router) -> None:
     assert again.config.low_confidence == 0.5
 
 
+def test_with_new_place_names_the_taggers_split_words_with_the_new_splitter(
+        tune_router: Router) -> None:
+    from dataclasses import replace
+
+    places = tune_router.config.places
+    edited = replace(tune_router.config,
+                     places=replace(places, compounds=(*places.compounds, "栖霞云境")))
+    again = tune_router.with_config(edited)
+    assert again.segmenter is not tune_router.segmenter
+    assert "栖霞云境" in again.segmenter.cut("我住在栖霞云境三号楼")
+    assert again.taggers
+    for key, tagger in again.taggers.items():
+        assert tagger.model == tune_router.taggers[key].model  # the same trained model
+        assert tagger.cut == again.segmenter.cut  # reading words as the new splitter cuts them
+    assert again.route("我 住在 栖霞云境 三 号 楼 楼道 灯 坏 了").entity("address") is not None
+
+
 @pytest.mark.parametrize("text", [
     "刚才 接到 电话 说 是 公安局 的 让 我 转 到 安全 账户 我 转 了 两万",
     "我 爸 被 一伙 人 拉上 面包车 带走 了",
