@@ -309,7 +309,8 @@ class EntityFinder:
     def _amount(self, text: Traced, transcript: str,
                 taken: list[tuple[int, int]]) -> Entity | None:
         """The sum the caller totals up (一共两万), else the first later sum charged on top
-        (又要交八百) or in fact (结果才三千六), else the first sum of money named."""
+        (又要交八百), in fact (结果才三千六) or still owed (剩下的五十四万), else the first
+        sum of money named."""
         candidates = list(self.amount_candidates(text, transcript, taken))
         totals = [c for c in candidates if self._preceded_by(text, c, _TOTAL)]
         if totals:
