@@ -4,8 +4,10 @@
     hotline route eval FILE.jsonl [--json] [--subset all|tune|heldout]
     hotline route retrain [--out PATH]
 
-Evaluation trains the classifier on the tune part of the shipped split and the training
-part of the synthetic calls only (both held-out parts must stay unseen), unless --model
+A file that shares any call with our labelled sets (the dev set, the synthetic sets) is
+scored by a model trained on the tune part of the shipped split and the training parts of
+the synthetic calls only, so their held-out parts stay unseen; a file of calls that are all
+new to us is scored by the service's own model (trained on every labelled call). --model
 names a saved model to use instead. `--subset heldout` on tests/data/synthetic-calls.jsonl
 scores the synthetic fifth set aside before tuning.
 """
@@ -33,6 +35,7 @@ from routing.service import (
     config_file,
     model_file,
     retrain,
+    shares_labelled_calls,
     span_model_file,
     split_ids,
     train_span_taggers,
@@ -97,10 +100,15 @@ def _eval_main(argv: list[str], settings: Settings, out: TextIO) -> int:
     if args.model is not None:
         router = Router(config, Classifier.load(args.model))
         model = f"saved model {args.model}"
-    else:
+    elif shares_labelled_calls(args.file):
         router = build_router(settings, config=config, train_subset="tune")
         model = (f"classifier trained on the tune part of {SPLIT.name} and the training parts"
                  f" of {', '.join(p.name for p in SYNTHETIC_SETS)} only")
+    else:
+        # None of these calls is ours: score them as the service would route them.
+        router = build_router(settings, config=config)
+        model = ("the service's model, trained on every labelled call (none of this file's"
+                 " calls is among them)")
     rows = read_rows(args.file, split_ids(args.subset, synthetic=args.file))
     result = evaluate(router, rows)
     result = {"subset": args.subset, "model": model, **result}

@@ -111,6 +111,28 @@ def split_ids(subset: str, split_path: Path = SPLIT,
     return frozenset(ids)
 
 
+def shares_labelled_calls(path: Path, dev_set: Path = DEV_SET,
+                          synthetic: Sequence[Path] = SYNTHETIC_SETS) -> bool:
+    """Whether any call in `path` is one of the labelled calls we train on (same id or the
+    same words): such a file must be scored by a model that has not seen its held-out part."""
+    ours = [dev_set, *synthetic]
+    if any(path.resolve() == p.resolve() for p in ours if p.exists()):
+        return True
+    ids: set[str] = set()
+    texts: set[str] = set()
+    for labelled in ours:
+        if labelled.exists():
+            for row in read_rows(labelled):
+                ids.add(str(row["id"]))
+                texts.add(_compact(str(row["text"])))
+    return any(str(row["id"]) in ids or _compact(str(row["text"])) in texts
+               for row in read_rows(path))
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
 def _ids(path: Path) -> list[str]:
     return [str(json.loads(raw)["id"]) for raw in path.read_text(encoding="utf-8").splitlines()
             if raw.strip()]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from routing.service import (
     DEV_SET,
     SPLIT,
     SYNTHETIC,
+    shares_labelled_calls,
     split_ids,
     synthetic_calls,
     synthetic_heldout,
@@ -55,6 +57,33 @@ def test_eval_table_without_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert route_main(["eval", str(DEV_SET), "--subset", "tune"], Settings()) == 0
     out = capsys.readouterr().out
     assert "line accuracy" in out and "confusion" in out
+
+
+def test_a_copy_of_the_dev_set_is_still_scored_without_its_held_out_part(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """../shared/data/utterances-dev.jsonl is the dev set under another path."""
+    copy = tmp_path / "utterances-dev.jsonl"
+    copy.write_bytes(DEV_SET.read_bytes())
+    assert route_main(["eval", str(copy), "--json", "--subset", "heldout"], Settings()) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert "tune" in result["model"] and result["n"] == len(split_ids("heldout") or ())
+
+
+def test_calls_new_to_us_are_scored_by_the_service_model(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls = [
+        {"id": "new-1", "text": "我 家 楼上 的 空调 外机 滴水 滴 了 一个 夏天 物叶 也 不 管",
+         "line": "property", "kind": "complaint", "sla_days": 7, "entities": {}},
+        {"id": "new-2", "text": "刚才 有 个 人 拿着 刀 在 菜市场 里 追 人 快 来",
+         "line": "police_110", "kind": "help", "sla_days": 1, "entities": {}},
+    ]
+    path = tmp_path / "review.jsonl"
+    path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in calls),
+                    encoding="utf-8")
+    assert not shares_labelled_calls(path)
+    assert route_main(["eval", str(path), "--json"], Settings()) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 2 and "service" in result["model"]
 
 
 def test_route_one_utterance_json(capsys: pytest.CaptureFixture[str]) -> None:
