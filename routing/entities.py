@@ -338,8 +338,9 @@ class EntityFinder:
                 continue
             after = s[m.end():m.end() + 2]
             before = s[max(0, m.start() - 3):m.start()]
-            if before.endswith(("第", "百分之", "每", "几", "不到")) or _UNIT_PRICE.search(before):
-                continue  # 第三, 每吨三块, 几十万, 不到一千八: an order, a unit price, a guess
+            if (before.endswith(("第", "百分之", "每", "几", "不到", "快", "将近", "差不多"))
+                    or _UNIT_PRICE.search(before)):
+                continue  # 第三, 每吨三块, 几十万, 不到一千八, 快九十万: an order, a price, a guess
             if _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()]):
                 continue  # 从每吨三块涨到八块: the new price is a unit price too
             if self._corrected(s, m.end()):

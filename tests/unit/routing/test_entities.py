@@ -220,6 +220,7 @@ def test_more_spoken_sums(rules_router: Router, transcript: str, amount: int) ->
 
 @pytest.mark.parametrize("transcript", [
     "我 要 三 号 楼 的 钥匙",  # a building, not a sum
+    "货款 一直 不 结 加起来 快 九十万",  # almost 900,000: a guess, like 两千多
     "收 三 个 快递",
 ])
 def test_small_figures_asked_for_but_not_money(rules_router: Router, transcript: str) -> None:
