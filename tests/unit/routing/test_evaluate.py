@@ -209,7 +209,7 @@ def test_synthetic_calls_follow_the_dev_set_conventions() -> None:
 
 @pytest.mark.parametrize(("author", "size"), [
     (2, 500), (3, 500), (4, 400), (5, 300), (6, 300), (7, 300), (8, 300), (9, 300), (10, 300),
-    (11, 300), (12, 300), (13, 300), (14, 300)])
+    (11, 300), (12, 300), (13, 300), (14, 300), (15, 300)])
 def test_later_synthetic_sets_pass_their_validator(author: int, size: int) -> None:
     """tests/data/validate_calls.py: keys, labels, the 137 rule, entities backed by the text."""
     from tests.data.validate_calls import validate
