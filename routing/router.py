@@ -87,9 +87,13 @@ class Router:
                  taggers: Mapping[str, SpanTagger] | None = None) -> None:
         self.config = config
         self.classifier = classifier
-        self.taggers: Mapping[str, SpanTagger] = dict(taggers or {})  # entity key -> tagger
         self.normaliser = Normaliser(config.slips, config.fillers, config.places.all_names())
         self.segmenter = segmenter or Segmenter(config.user_dict, config.places.all_names())
+        # The taggers read words as this router's splitter cuts them: after a reload that
+        # changed the place names, a new place's name must come out whole, as at training.
+        cut = self.segmenter.cut
+        self.taggers: Mapping[str, SpanTagger] = {  # entity key -> tagger
+            key: t if t.cut == cut else t.with_cut(cut) for key, t in (taggers or {}).items()}
         self.entities = EntityFinder(config.places, config.enterprise, self.segmenter.tag,
                                      config.fillers)
 
@@ -98,11 +102,8 @@ class Router:
         when the place names and user dictionary did not change, the loaded jieba."""
         same_words = (config.places == self.config.places
                       and config.user_dict == self.config.user_dict)
-        if same_words:
-            return Router(config, self.classifier, self.segmenter, self.taggers)
-        segmenter = Segmenter(config.user_dict, config.places.all_names())
-        taggers = {key: t.with_cut(segmenter.cut) for key, t in self.taggers.items()}
-        return Router(config, self.classifier, segmenter, taggers)
+        return Router(config, self.classifier, self.segmenter if same_words else None,
+                      self.taggers)
 
     def warm(self) -> None:
         self.segmenter.warm()

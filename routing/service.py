@@ -24,7 +24,6 @@ from routing.config import RoutingConfig, load_routing_config
 from routing.evaluate import read_rows
 from routing.normalise import Normaliser
 from routing.router import Router
-from routing.segment import Segmenter
 from routing.span_tagger import SpanExample, SpanTagger
 
 log = logging.getLogger(__name__)
@@ -243,7 +242,8 @@ def load_classifier(config: RoutingConfig, model_path: Path | None,
             try:
                 return Classifier.load(path)
             except (OSError, ValueError, EOFError) as exc:
-                log.warning("routing model %s unusable (%s); training on the dev set", path, exc)
+                log.warning("routing model %s unusable (%s); training on the labelled calls",
+                            path, exc)
     model = train_on_dev_set(config, "all")
     if cache_path is not None:
         model.save(cache_path)
@@ -287,7 +287,7 @@ def build_router(settings: Settings, *, config: RoutingConfig | None = None,
                  train_subset: str | None = None) -> Router:
     """The Router for the service (saved models) or for an evaluation (`train_subset`)."""
     cfg = config or load_routing_config(config_file(settings))
-    rules = Router(cfg, None, Segmenter(cfg.user_dict, cfg.places.all_names()))
+    rules = Router(cfg, None)
     if train_subset is not None:
         classifier = train_on_dev_set(cfg, train_subset)
         taggers = train_span_taggers(rules, train_subset)

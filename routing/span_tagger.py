@@ -172,8 +172,7 @@ class SpanTagger:
         return self._cut
 
     def with_cut(self, cut: Callable[[str], Sequence[str]]) -> SpanTagger:
-        """The same model reading words split by another splitter (after a reload changed
-        the place names, the words of a new place must come out whole, as at training)."""
+        """The same model reading words split by another splitter."""
         return SpanTagger(self.model, cut, self.trained_on)
 
     def tag(self, transcript: str, pattern_span: tuple[int, int] | None) -> TaggedSpan | None:
