@@ -59,10 +59,12 @@ _NOT_MONEY_AFTER = re.compile(
     r"|小时|平|公里|出头|兆|节|桌|顿|趟"
 )
 # A small number right after paying, refunding or charging is a sum (花了60, 退了我50,
-# 说要五十, 一个人收二十五); counts and units after it (要三个, 收三天) are excluded before.
+# 说要五十, 一个人收二十五), and so is the price of the goods complained of (一份盒饭卖三十五,
+# 西瓜一个三十八); counts and units after it (要三个, 收三天) are excluded before.
 _MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
                            "|贵了|便宜了|要了我?|要我?|补|收|开口要|张口要|要价|一口价要?"
-                           "|扣|罚款?|收费)$")
+                           "|扣|罚款?|收费|卖"
+                           "|一(?:斤|个|只|份|瓶|袋|碗|盒|张|次|趟|套|桌|箱|件)(?:卖|要|收)?)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
 # 一共, 总共, 加起来: what follows is the total of the sums just named.
 # 共 alone too: 六百一共八百 is read 610共800 (六百一 is 610 when said alone).
@@ -338,9 +340,9 @@ class EntityFinder:
                 continue
             after = s[m.end():m.end() + 2]
             before = s[max(0, m.start() - 3):m.start()]
-            if (before.endswith(("第", "百分之", "每", "几", "不到", "快", "将近", "差不多"))
+            if (before.endswith(("第", "百分之", "每", "几", "不到", "快", "将近", "差不多", "小"))
                     or _UNIT_PRICE.search(before)):
-                continue  # 第三, 每吨三块, 几十万, 不到一千八, 快九十万: an order, a price, a guess
+                continue  # 第三, 每吨三块, 几十万, 不到一千八, 快九十万, 小一万: an order, a price, a guess
             if _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()]):
                 continue  # 从每吨三块涨到八块: the new price is a unit price too
             if self._corrected(s, m.end()):

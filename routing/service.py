@@ -42,7 +42,7 @@ SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
 # self-correcting speech (10), addresses said every way (11), calls that sound alarming but
 # are not police matters and sums said every way (12), the tune part's own mix as closely as
 # possible (13), kinds and the 137 class (14), police calls said every way (15).
-SYNTHETIC_AUTHORS = 15
+SYNTHETIC_AUTHORS = 17
 
 
 def synthetic_calls(author: int) -> Path:
