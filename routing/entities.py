@@ -342,7 +342,7 @@ class EntityFinder:
             before = s[max(0, m.start() - 3):m.start()]
             if (before.endswith(("第", "百分之", "每", "几", "不到", "快", "将近", "差不多", "小"))
                     or _UNIT_PRICE.search(before)):
-                continue  # 第三, 每吨三块, 几十万, 不到一千八, 快九十万, 小一万: an order, a price, a guess
+                continue  # 第三, 每吨三块, 几十万, 快九十万, 小一万: an order, a price, a guess
             if _FROM_UNIT_PRICE.search(s[max(0, m.start() - 12):m.start()]):
                 continue  # 从每吨三块涨到八块: the new price is a unit price too
             if self._corrected(s, m.end()):
