@@ -56,7 +56,7 @@ _SMALL_MONEY = re.compile(
 # After a number: these units make it something other than money.
 _NOT_MONEY_AFTER = re.compile(
     r"[多几余来]|[年月日号天岁个次楼层栋幢单元室路米斤两条分秒周倍人家户辆台座间度点%亩吨克箱瓶件张套头只]"
-    r"|小时|平|公里|出头|兆|节|桌|顿|趟"
+    r"|小时|平(?!时|常)|公里|出头|兆|节|桌|顿|趟"
 )
 # A small number right after paying, refunding or charging is a sum (花了60, 退了我50,
 # 说要五十, 一个人收二十五), and so is the price of the goods complained of (一份盒饭卖三十五,
@@ -64,7 +64,7 @@ _NOT_MONEY_AFTER = re.compile(
 _MONEY_BEFORE = re.compile("(?:花了|退了我?|赔了我?|罚了我?|收了我?|扣了我?|付了|交了|多收了?"
                            "|贵了|便宜了|要了我?|要我?|补|收|开口要|张口要|要价|一口价要?"
                            "|扣|罚款?|收费|卖"
-                           "|一(?:斤|个|只|份|瓶|袋|碗|盒|张|次|趟|套|桌|箱|件)(?:卖|要|收)?)$")
+                           "|一(?:斤|个|只|份|瓶|袋|碗|盒|张|次|趟|套|桌|箱|件|户)(?:卖|要|收)?)$")
 _MONEY_AFTER = re.compile(r"(?:元|块钱|块(?!\d)|万元)")
 # 一共, 总共, 加起来: what follows is the total of the sums just named.
 # 共 alone too: 六百一共八百 is read 610共800 (六百一 is 610 when said alone).
