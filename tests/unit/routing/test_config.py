@@ -82,7 +82,7 @@ def test_all_problems_are_reported_at_once(config_dir: Path) -> None:
 
 
 def test_yaml_syntax_error_has_a_line(config_dir: Path) -> None:
-    path = _break(config_dir, "      - [万一, 隐患,", "      - [万一, 隐患, {")
+    path = _break(config_dir, "      - [万一, 一旦, 隐患,", "      - [万一, 一旦, 隐患, {")
     issue = _refused(path).issues[0]
     assert issue.line > 1 and "YAML" in issue.zh
 
