@@ -322,10 +322,17 @@ async def caller_with_agent(ami: AmiEvents, tmp: Path, number: str,
     return caller, AgentCall(join["Channel"], agent)
 
 
-async def bridge_of(ami: AmiEvents, channel: str) -> str:
-    reply = await ami.action("Getvar", Channel=channel, Variable="BRIDGEPEER")
-    assert reply.get("Response") == "Success", reply
-    return reply.get("Value", "")
+async def bridge_of(ami: AmiEvents, channel: str, within: float = 3.0) -> str:
+    """The channel's bridge peer. Asterisk sets BRIDGEPEER a moment after the answer that
+    caller_with_agent waits for, so an empty value is asked again for up to `within` s."""
+    deadline = time.monotonic() + within
+    while True:
+        reply = await ami.action("Getvar", Channel=channel, Variable="BRIDGEPEER")
+        assert reply.get("Response") == "Success", reply
+        value = str(reply.get("Value", "") or "")
+        if value or time.monotonic() >= deadline:
+            return value
+        await asyncio.sleep(0.1)
 
 
 async def test_three_way_joins_caller_agent_and_110(sandbox: Settings, tmp_path: Path) -> None:
