@@ -144,6 +144,7 @@ def test_with_new_place_names_the_taggers_split_words_with_the_new_splitter(
     "我手机收到一个短信说医保卡被冻结了点进去填了卡号和验证码然后卡上就扣了七千二",
     "我们 讨 薪 的 时候 老板 开车 撞 了 我们 一个 工友 他 现在 躺 在 地上",
     "物业 的 保安 把 业主 打 得 头破血流 现在 还 在 小区 门口 围着",
+    "超市 门口 一个 老人 走着 走着 直接 倒地 了 快 来 人",  # 直接倒地: a collapse
 ])
 def test_emergencies_from_the_state_council_list_go_to_110(rules_router: Router, text: str) -> None:
     d = rules_router.route(text)
@@ -201,3 +202,12 @@ def test_the_past_only_gate_leaves_present_and_rule_decided_calls_alone(
     # A rule decides: the gate only applies to scores.
     d = rules_router.route("我们 村 后面 的 空房子 里 以前 就 有人 天天 晚上 在 那 赌钱")
     assert d.line == POLICE and d.explanation.decided_by.startswith("rule:")
+
+
+@pytest.mark.parametrize("text", [
+    "隔壁 厂 天天 把 酸水 直接 倒地 上 流 到 我们 菜地 里",
+    "饭店 后厨 的 人 把 泔水 往 倒地 上 一 倒 就 不管 了",
+])
+def test_pouring_onto_the_ground_is_not_a_collapse(rules_router: Router, text: str) -> None:
+    """倒 (pour) 地上 after a liquid or 往: no one fell."""
+    assert rules_router.route(text).line != POLICE, text
