@@ -40,6 +40,7 @@ from routing.service import (
     split_ids,
     train_span_taggers,
 )
+from routing.span_tagger import model_name
 
 
 def _print_decision(d: Decision, out: TextIO) -> None:
@@ -138,7 +139,7 @@ def _retrain_main(argv: list[str], settings: Settings, out: TextIO) -> int:
     # Agents correct lines and kinds, not entity spans: the span models learn from the
     # shipped labelled calls only, and are saved so the service need not train them at start.
     for key, tagger in train_span_taggers(Router(config, None), "all").items():
-        span_target = (args.out.with_name(f"{key}.crfsuite") if args.out
+        span_target = (args.out.with_name(model_name(key)) if args.out
                        else span_model_file(settings, key))
         tagger.save(span_target)
         print(f"已保存实体模型 span model saved: {span_target} "

@@ -89,11 +89,12 @@ class Router:
         self.classifier = classifier
         self.normaliser = Normaliser(config.slips, config.fillers, config.places.all_names())
         self.segmenter = segmenter or Segmenter(config.user_dict, config.places.all_names())
-        # The taggers read words as this router's splitter cuts them: after a reload that
-        # changed the place names, a new place's name must come out whole, as at training.
-        cut = self.segmenter.cut
+        # The taggers read words as this router's splitter cuts them, and mark its place
+        # names: after a reload that added a place, its name must come out whole and marked.
+        cut, places = self.segmenter.cut, config.places.all_names()
         self.taggers: Mapping[str, SpanTagger] = {  # entity key -> tagger
-            key: t if t.cut == cut else t.with_cut(cut) for key, t in (taggers or {}).items()}
+            key: t if t.reads_like(cut, places) else t.reading_with(cut, places)
+            for key, t in (taggers or {}).items()}
         self.entities = EntityFinder(config.places, config.enterprise, self.segmenter.tag,
                                      config.fillers)
 

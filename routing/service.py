@@ -24,7 +24,7 @@ from routing.config import RoutingConfig, load_routing_config
 from routing.evaluate import read_rows
 from routing.normalise import Normaliser
 from routing.router import Router
-from routing.span_tagger import SpanExample, SpanTagger
+from routing.span_tagger import Reading, SpanExample, SpanTagger, model_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,10 +86,11 @@ def model_file(settings: Settings) -> Path:
 
 # Entities whose span a learned tagger refines after the patterns (routing/span_tagger.py).
 TAGGED_ENTITIES = ("address", "enterprise")
+READINGS = {"address": Reading(wide=True, places=True), "enterprise": Reading()}
 
 
 def span_model_file(settings: Settings, key: str) -> Path:
-    return settings.data_path / "routing" / f"{key}.crfsuite"
+    return settings.data_path / "routing" / model_name(key)
 
 
 def split_ids(subset: str, split_path: Path = SPLIT,
@@ -193,7 +194,10 @@ def train_span_taggers(rules: Router, subset: str = "all", dev_set: Path = DEV_S
             examples[key].append(SpanExample(
                 text, None if found is None else (found.start, found.end),
                 None if label is None else str(label)))
-    return {key: SpanTagger.train(examples[key], rules.segmenter.cut) for key in keys}
+    places = rules.config.places.all_names()
+    return {key: SpanTagger.train(examples[key], rules.segmenter.cut, places,
+                                  READINGS.get(key, Reading()))
+            for key in keys}
 
 
 def load_span_taggers(rules: Router, settings: Settings,
@@ -201,18 +205,20 @@ def load_span_taggers(rules: Router, settings: Settings,
     """The saved span models if there are all of them, else the ones cached in `cache`,
     else ones trained now on every labelled call (and then cached there)."""
     saved = {key: span_model_file(settings, key) for key in TAGGED_ENTITIES}
-    cached = {key: cache / f"{key}.crfsuite" for key in TAGGED_ENTITIES} if cache else {}
+    cached = {key: cache / model_name(key) for key in TAGGED_ENTITIES} if cache else {}
     for paths in (saved, cached):
         if paths and all(path.exists() for path in paths.values()):
             try:
-                return {key: SpanTagger.load(path, rules.segmenter.cut)
+                return {key: SpanTagger.load(path, rules.segmenter.cut,
+                                             rules.config.places.all_names(),
+                                             READINGS.get(key, Reading()))
                         for key, path in paths.items()}
             except (OSError, ValueError) as exc:
                 log.warning("span models unusable (%s); training on the labelled calls", exc)
     taggers = train_span_taggers(rules, "all")
     if cache is not None:
         for key, tagger in taggers.items():
-            tagger.save(cache / f"{key}.crfsuite")
+            tagger.save(cache / model_name(key))
     return taggers
 
 

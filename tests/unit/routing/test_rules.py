@@ -121,6 +121,7 @@ def test_with_new_place_names_the_taggers_split_words_with_the_new_splitter(
     for key, tagger in again.taggers.items():
         assert tagger.model == tune_router.taggers[key].model  # the same trained model
         assert tagger.cut == again.segmenter.cut  # reading words as the new splitter cuts them
+        assert "栖霞云境" in tagger.place_names  # and marking the new place
     assert again.route("我 住在 栖霞云境 三 号 楼 楼道 灯 坏 了").entity("address") is not None
 
 

@@ -7,11 +7,16 @@ import pytest
 from routing.router import Router
 from routing.service import training_examples
 from routing.span_tagger import (
+    FEATURES_VERSION,
+    PlaceMarks,
+    Reading,
     SpanExample,
     SpanTagger,
     features,
     gold_labels,
+    model_name,
     pattern_labels,
+    surest_span,
 )
 
 
@@ -34,6 +39,32 @@ def test_features_are_a_pure_function_of_the_text() -> None:
     assert first == again and len(first) == 4
     assert first[1]["rx"] == "B" and first[1]["word_start"] is True
     assert first[3]["place_char"] is True and first[0]["c-1"] == "^"
+    assert "t+" not in first[0] and "pl" not in first[0]  # the narrow reading (firms)
+    wide = features("在药都路", ["O", "B", "I", "I"], ["在", "药都路"], wide=True)
+    assert wide[0]["t+"] == "在药都" and wide[3]["c+3"] == "$"
+
+
+def test_place_marks_take_the_longest_known_name() -> None:
+    marks = PlaceMarks(["高新区", "亳州高新区", "药都路", ""])
+    assert marks.names[0] == "亳州高新区"
+    assert marks("在亳州高新区药都路口") == ["O", "B", "I", "I", "I", "I",
+                                            "B", "I", "I", "O"]
+    assert PlaceMarks([])("药都路") == ["O", "O", "O"]
+    feats = features("在药都路", ["O"] * 4, ["在", "药都路"], marks("在药都路"))
+    assert [f["pl"] for f in feats] == ["O", "B", "I", "I"] and feats[0]["pl+1"] == "B"
+
+
+def test_a_tagger_reads_as_it_was_trained_after_a_reload() -> None:
+    reading = Reading(wide=True, places=True)
+    tagger = SpanTagger.train(_convention_examples(), chars, ["药都路"], reading)
+    again = tagger.reading_with(chars, ["药都路", "汤王路"])
+    assert again.reading == reading and set(again.place_names) == {"药都路", "汤王路"}
+    assert tagger.reads_like(chars, ["药都路"]) and not tagger.reads_like(chars, ["汤王路"])
+
+
+def test_a_saved_model_names_its_feature_version() -> None:
+    # A model saved with other features is not found rather than read wrongly.
+    assert model_name("address") == f"address.f{FEATURES_VERSION}.crfsuite"
 
 
 def _convention_examples() -> list[SpanExample]:
@@ -61,6 +92,14 @@ def test_the_tagger_learns_a_labelling_convention_the_patterns_miss() -> None:
     assert tagged.value == "汤王路门口"
     assert text[tagged.start:tagged.end].replace(" ", "") == "汤王路门口"
     assert tagger.tag("我 看见 家里 停水 了", None) is None
+
+
+def test_of_two_places_the_surer_is_kept_not_the_longer() -> None:
+    # The firm's county and name (long, unsure) and the spot of the matter (short, sure).
+    assert surest_span([(2, 10), (13, 18)], [0.62, 0.91]) == (13, 18)
+    assert surest_span([(2, 5), (13, 18)], [0.9, 0.9]) == (13, 18)  # a tie: the longer
+    assert surest_span([(2, 5), (13, 16)], [0.9, 0.9]) == (2, 5)  # then the earlier
+    assert surest_span([], []) is None
 
 
 def test_saved_model_loads_and_garbage_is_refused(tmp_path: Path) -> None:

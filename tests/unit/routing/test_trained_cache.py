@@ -13,7 +13,7 @@ from routing.classifier import Classifier, read_examples
 from routing.config import RoutingConfig
 from routing.evaluate import read_rows
 from routing.router import Router
-from routing.span_tagger import SpanTagger
+from routing.span_tagger import SpanTagger, model_name
 
 
 @pytest.fixture
@@ -44,8 +44,8 @@ def test_a_restart_with_the_same_inputs_reuses_the_trained_models(
     first = service.build_router(settings)
     assert quick_training == ["classifier", "taggers"]
     cached = service.trained_cache(settings)
-    assert {p.name for p in cached.iterdir()} == {"model.pkl", "address.crfsuite",
-                                                  "enterprise.crfsuite"}
+    assert {p.name for p in cached.iterdir()} == {"model.pkl", model_name("address"),
+                                                  model_name("enterprise")}
     second = service.build_router(settings)
     assert quick_training == ["classifier", "taggers"]  # nothing trained again
     text = "我 在 药都路 三 号 的 鑫达 超市 买 了 过期 的 牛奶"
