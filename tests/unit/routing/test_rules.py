@@ -212,3 +212,17 @@ def test_the_past_only_gate_leaves_present_and_rule_decided_calls_alone(
 def test_pouring_onto_the_ground_is_not_a_collapse(rules_router: Router, text: str) -> None:
     """倒 (pour) 地上 after a liquid or 往: no one fell."""
     assert rules_router.route(text).line != POLICE, text
+
+
+@pytest.mark.parametrize("text", [
+    "喂 喂 您好 在 不在", "喂 能 听见 吗 喂", "", "嗯 那个 你好 问 个 事"])
+def test_a_greeting_with_nothing_said_yet_goes_to_the_general_line(
+        tune_router: Router, text: str) -> None:
+    d = tune_router.route(text)
+    assert d.line == GENERAL and d.explanation.decided_by.startswith("rule:只有问候"), text
+
+
+def test_a_greeting_followed_by_a_cry_for_help_is_not_a_mere_greeting(
+        tune_router: Router) -> None:
+    d = tune_router.route("喂 有人 吗 救命 啊 快来 人")
+    assert d.line == POLICE and not d.explanation.decided_by.startswith("rule:只有问候")
