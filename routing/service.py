@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "utterances-dev.jsonl"
 SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
-# Calls written from domain knowledge (not from the dev set), same format, by nineteen authors
+# Calls written from domain knowledge (not from the dev set), same format, by twenty-one authors
 # who never saw each other's lines nor the dev set's held-out part. In each, every fifth id
 # (syn-0005, syn2-0010, ...) was set aside before any tuning: it is never trained on in an
 # evaluation and measures the rules and the model on calls like those nobody has seen.
