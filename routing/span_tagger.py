@@ -42,14 +42,19 @@ def model_name(key: str) -> str:
     return f"{key}.f{FEATURES_VERSION}.crfsuite"
 
 
+def _in_match_order(names: Iterable[str]) -> tuple[str, ...]:
+    """Distinct names, longest first (ties in a fixed order)."""
+    return tuple(sorted({n for n in names if n}, key=lambda n: (-len(n), n)))
+
+
 class PlaceMarks:
     """Where known place names (the config's counties, towns, roads, compounds) stand in a
     text, as B/I/O. Longest names first, so 亳州高新区 wins over 高新区."""
 
     def __init__(self, names: Iterable[str]) -> None:
-        ordered = sorted({n for n in names if n}, key=lambda n: (-len(n), n))
-        self.names = tuple(ordered)
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self.names = _in_match_order(names)
+        self._pattern = (re.compile("|".join(map(re.escape, self.names))) if self.names
+                         else None)
 
     def __call__(self, compact: str) -> list[str]:
         marks = ["O"] * len(compact)
@@ -254,7 +259,8 @@ class SpanTagger:
         return SpanTagger(self.model, cut, self.trained_on, place_names, self.reading)
 
     def reads_like(self, cut: Cut, place_names: Sequence[str]) -> bool:
-        return self._cut == cut and self._places.names == PlaceMarks(place_names).names
+        # Compared without compiling a matcher: a Router asks this at every reload.
+        return self._cut == cut and self._places.names == _in_match_order(place_names)
 
     def tag(self, transcript: str, pattern_span: tuple[int, int] | None) -> TaggedSpan | None:
         compact, where = _compact(transcript)
