@@ -155,19 +155,19 @@ def test_whole_dev_set_does_not_fall_below_what_was_measured(tune_router: Router
 #  syn10 0.967 1.0/0.875      1.0  0.952 0.853    (messy speech)
 #  syn11 0.95  1.0/0.833      1.0  0.9   0.758    (addresses)
 #  syn12 0.983 1.0/0.9        1.0  0.947 0.947    (alarming but not police; sums)
-#  syn13 0.933 1.0/0.875      1.0  0.875 1.0    (the dev tune part's own mix)
+#  syn13 0.933 1.0/0.875      1.0  0.875 1.0      (the dev tune part's own mix)
 #  syn14 0.967 1.0/0.889      1.0  0.941 0.774    (kinds and the 137 class)
 #  syn15 0.933 1.0/0.905      1.0  1.0   0.632    (police calls said every way)
 #  syn16 0.95  1.0/1.0        1.0  0.905 0.909    (sound like police, belong elsewhere)
 #  syn17 0.983 1.0/1.0        1.0  0.896 0.842    (sums among other numbers)
 #  syn18 0.933 0.941/0.941    1.0  0.957 0.889    (police calls easy to miss, and twins)
 #  syn19 0.967 0.833/1.0      1.0  1.0   0.971    (the dev tune part's own mix again)
-#  syn20 0.917 1.0/0.75       1.0  0.87  0.98    (places cut the dev tune part's way)
+#  syn20 0.917 1.0/0.75       1.0  0.87  0.98     (places cut the dev tune part's way)
 #  syn21 0.983 1.0/1.0        1.0  0.706 0.821    (the dev tune part's own mix a third time)
 #  syn22 0.983 1.0/0.933      1.0  0.667 0.821    (danger told without keywords, and twins)
 #  syn23 0.95  1.0/0.875      1.0  0.75  0.808    (rural calls in dialect)
 #  syn24 0.967 0.889/1.0      1.0  1.0   0.947    (hedging callers)
-#  syn25 0.95  1.0/1.0        1.0  0.952 0.9    (an ordinary city day)
+#  syn25 0.95  1.0/1.0        1.0  0.952 0.9      (an ordinary city day)
 @pytest.mark.parametrize(("author", "size", "floor"), [
     (1, 161, Floor(0.96, 0.98, 0.95, 0.95, 0.98, 0.68)),
     (2, 100, Floor(0.94, 0.92, 0.92, 0.95, 0.92, 0.93)),
