@@ -37,6 +37,9 @@ from tests.integration.sipp import start_uac
 pytestmark = pytest.mark.integration
 
 TEST_AGENT = "Local/agent@ivr-test-agent/n"
+# How long a key caller stays: its last key comes at about 6.5 s, then the menu, the recording
+# notice and the queue join; on a loaded 2-core machine that once took over 14 s.
+KEY_CALLER_HOLD_MS = 20_000
 
 
 def joined(number: str, queue: str | None = None):  # type: ignore[no-untyped-def]
@@ -68,14 +71,12 @@ async def test_rfc2833_keys_reach_every_queue(sandbox: Settings, tmp_path: Path)
     async with AmiEvents.connect(sandbox) as ami, running_ivr(sandbox), staffed(ami, TEST_AGENT):
         numbers = {}
         callers = []
-        # Each caller stays 20 s: the last key comes at 6.5 s, then the menu, the recording
-        # notice and the queue join; on a loaded 2-core machine that once took over 14 s.
         for i, (keys, queue) in enumerate(routes.items()):
             number = f"1380000{i:04d}"
             numbers[number] = (keys, queue)
             scenario = key_caller_scenario(tmp_path / f"route{i}", keys)
             sip_port, media_port = sipp_ports(i)
-            callers.append(await start_uac(tmp_path, [(number, "测试")], hold_ms=20000,
+            callers.append(await start_uac(tmp_path, [(number, "测试")], hold_ms=KEY_CALLER_HOLD_MS,
                                            scenario=scenario, port=sip_port,
                                            media_port=media_port))
         for number, (keys, queue) in numbers.items():
@@ -95,7 +96,8 @@ async def test_invalid_keys_follow_retries_to_general(sandbox: Settings, tmp_pat
     async with AmiEvents.connect(sandbox) as ami, running_ivr(sandbox, bus=bus):
         number = unique_number()
         scenario = key_caller_scenario(tmp_path, "787", first_at=1.5, gap=2.0)
-        caller = await start_uac(tmp_path, [(number, "测试")], hold_ms=20000, scenario=scenario)
+        caller = await start_uac(tmp_path, [(number, "测试")], hold_ms=KEY_CALLER_HOLD_MS,
+                                 scenario=scenario)
         (event,) = await ami.wait_for(joined(number), 40)
         assert event["Queue"] == GENERAL_QUEUE
         assert event["ChanVariable(IVR_PATH)"] == "main:7:8:7>general"
