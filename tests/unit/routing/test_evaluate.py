@@ -106,8 +106,9 @@ class Floor:
 
 
 # The issue's "Done when" figures (line 0.95, police recall 1.0 and precision 0.90, phone
-# and amount F1 0.95, address F1 0.85) are NOT all met yet on the held-out sets: issue 5
-# stays open. `hotline route eval ... --json` shows where the router stands.
+# and amount F1 0.95, address F1 0.85) are met on the dev set's held-out part and overall
+# (tenth session); the floors below hold them. On the synthetic authors' held-out fifths they
+# are not all met, and those floors only keep each where it was measured.
 
 
 def _assert_at_least(result: dict[str, Any], floor: Floor) -> None:
@@ -127,21 +128,19 @@ def _assert_at_least(result: dict[str, Any], floor: Floor) -> None:
 # authors' training parts in the model; figures in issue 5's note): a change that makes
 # routing worse on unseen calls fails here. scripts/routing_floors.py measures and prints them.
 def test_heldout_does_not_fall_below_what_was_measured(tune_router: Router) -> None:
-    """The part of the dev set never used for tuning (measured: line 0.967, police R/P
-    0.857/1.0, amount 1.0, address F1 0.875; 0.839 with thirty-three authors, the address
-    tagger moving with each retraining; with twenty-five authors: line 0.95, police
-    0.857/0.857). Before syn20 and syn21 joined: line 0.983, police 1.0/1.0, address 0.909
-    (0.839 before the address tagger read place names and three characters either side).
-    Police recall is under the issue's 1.0."""
+    """The part of the dev set never used for tuning (measured: line 0.983, police R/P
+    1.0/1.0, amount 1.0, address F1 0.875; police recall was 0.857 from syn20's joining
+    until the rules of 9bdb774, address 0.839 with thirty-three authors, the address tagger
+    moving with each retraining). The police floor lets no police call be missed."""
     _assert_at_least(evaluate(tune_router, read_rows(DEV_SET, split_ids("heldout"))),
-                     Floor(0.95, 0.84, 0.98, 0.95, 0.98, 0.86))
+                     Floor(0.96, 0.98, 0.98, 0.95, 0.98, 0.86))
 
 
 def test_whole_dev_set_does_not_fall_below_what_was_measured(tune_router: Router) -> None:
-    """Overall, the model still trained on the tune part only (measured: line 0.99, police
-    R/P 0.958/1.0, amount 1.0, address 0.961)."""
+    """Overall, the model still trained on the tune part only (measured: line 0.995, police
+    R/P 1.0/1.0, amount 1.0, address 0.961)."""
     _assert_at_least(evaluate(tune_router, read_rows(DEV_SET)),
-                     Floor(0.97, 0.94, 0.98, 0.95, 0.98, 0.94))
+                     Floor(0.98, 0.98, 0.98, 0.95, 0.98, 0.94))
 
 
 # Each synthetic author's held-out fifth, set aside before any tuning on that author.
@@ -153,7 +152,7 @@ def test_whole_dev_set_does_not_fall_below_what_was_measured(tune_router: Router
 #  syn5  1     1/1           1    0.875 1      (rural calls)
 #  syn6  0.883 1/0.75        1    0.857 0.857  (city calls)
 #  syn7  0.933 1/0.909       1    0.957 0.862  (the 12345/110 border)
-#  syn8  0.933 1/0.778       1    0.745 0.78   (money)
+#  syn8  0.95  1/0.875       1    0.745 0.78   (money)
 #  syn9  0.917 0.889/0.889   1    0.824 0.966  (firms and families)
 #  syn10 0.967 1/0.875       1    0.952 0.853  (messy speech)
 #  syn11 0.983 1/0.833       1    0.9   0.776  (addresses)
@@ -191,7 +190,7 @@ def test_whole_dev_set_does_not_fall_below_what_was_measured(tune_router: Router
     (5, 60, Floor(0.98, 0.98, 0.98, 0.95, 0.86, 0.98)),
     (6, 60, Floor(0.86, 0.98, 0.73, 0.95, 0.84, 0.84)),
     (7, 60, Floor(0.91, 0.98, 0.89, 0.95, 0.94, 0.84)),
-    (8, 60, Floor(0.91, 0.98, 0.76, 0.95, 0.73, 0.76)),
+    (8, 60, Floor(0.93, 0.98, 0.86, 0.95, 0.73, 0.76)),
     (9, 60, Floor(0.90, 0.87, 0.87, 0.95, 0.80, 0.95)),
     (10, 60, Floor(0.95, 0.98, 0.86, 0.95, 0.93, 0.83)),
     (11, 60, Floor(0.96, 0.98, 0.81, 0.95, 0.88, 0.76)),
