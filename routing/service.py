@@ -31,12 +31,12 @@ T = TypeVar("T")
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "utterances-dev.jsonl"
 SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
-# Calls written from domain knowledge (not from the dev set), same format, by thirty-six authors
+# Calls written from domain knowledge (not from the dev set), same format, by thirty-nine authors
 # who never saw each other's lines nor the dev set's held-out part. In each, every fifth id
 # (syn-0005, syn2-0010, ...) was set aside before any tuning: it is never trained on in an
 # evaluation and measures the rules and the model on calls like those nobody has seen.
 # The first three wrote from domain knowledge alone; the fourth imitated the dev set's tune
-# part (length, mix, labelling conventions), and the next thirty-two did too, each with its own
+# part (length, mix, labelling conventions), and the next thirty-five did too, each with its own
 # emphasis: rural life (5), city life (6), the border between 12345 and 110 seen from the
 # general line (7), calls about money (8), firms and families (9), short, rambling and
 # self-correcting speech (10), addresses said every way (11), calls that sound alarming but
@@ -51,8 +51,11 @@ SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
 # part's own mix a fourth time (26), a county town on market day and in a holiday week (27),
 # calls at night and at weekends (28), older callers, landmarks and small firms (29), the
 # tune part's own mix a fifth time (30), callers ringing on someone else's behalf (31), the
-# tune part's own mix a sixth time (32), families and women (33).
-SYNTHETIC_AUTHORS = 36
+# tune part's own mix a sixth time (32), families and women (33), the tune part's own mix a
+# seventh time (34), addresses said the tune part's ways (35), the border of 110 and its
+# twins (36), the tune part's own mix an eighth time (37), police calls easy to miss (38),
+# families, neighbours and workplaces in trouble (39).
+SYNTHETIC_AUTHORS = 39
 
 
 def synthetic_calls(author: int) -> Path:

@@ -35,7 +35,8 @@ EMPHASIS = {
     30: "the dev tune part's own mix a fifth time", 31: "callers ringing for someone else",
     32: "the dev tune part's own mix a sixth time", 33: "families and women",
     34: "the dev tune part's own mix a seventh time", 35: "addresses the tune part's ways",
-    36: "the 110 border and its twins",
+    36: "the 110 border and its twins", 37: "the dev tune part's own mix an eighth time",
+    38: "police calls easy to miss", 39: "families, neighbours, workplaces",
 }
 # Why a row's figure looks odd, printed under it.
 NOTES = {27: "syn27's fifth has no phone and the router finds one: phone F1 0"}
