@@ -31,31 +31,34 @@ T = TypeVar("T")
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "utterances-dev.jsonl"
 SPLIT = PROJECT_ROOT / "tests" / "data" / "split.json"
-# Calls written from domain knowledge (not from the dev set), same format, by thirty-nine authors
+# Calls written from domain knowledge (not from the dev set), same format, by separate authors
 # who never saw each other's lines nor the dev set's held-out part. In each, every fifth id
 # (syn-0005, syn2-0010, ...) was set aside before any tuning: it is never trained on in an
 # evaluation and measures the rules and the model on calls like those nobody has seen.
 # The first three wrote from domain knowledge alone; the fourth imitated the dev set's tune
-# part (length, mix, labelling conventions), and the next thirty-five did too, each with its own
-# emphasis: rural life (5), city life (6), the border between 12345 and 110 seen from the
-# general line (7), calls about money (8), firms and families (9), short, rambling and
-# self-correcting speech (10), addresses said every way (11), calls that sound alarming but
-# are not police matters and sums said every way (12), the tune part's own mix as closely as
-# possible (13), kinds and the 137 class (14), police calls said every way (15), calls
-# that a hurried reader would send to 110 but that belong elsewhere (16), sums of money said
-# every way among other numbers (17), police calls easy to miss and their twins on other
-# lines (18), the tune part's own mix once more (19), places said and cut the tune part's
-# way (20), the tune part's own mix a third time (21), police calls told through what the
-# caller sees and hears, and their alarming twins (22), rural calls in dialect with rural
-# addresses (23), hedging callers who bury the point (24), an ordinary city day (25), the tune
-# part's own mix a fourth time (26), a county town on market day and in a holiday week (27),
-# calls at night and at weekends (28), older callers, landmarks and small firms (29), the
-# tune part's own mix a fifth time (30), callers ringing on someone else's behalf (31), the
-# tune part's own mix a sixth time (32), families and women (33), the tune part's own mix a
-# seventh time (34), addresses said the tune part's ways (35), the border of 110 and its
-# twins (36), the tune part's own mix an eighth time (37), police calls easy to miss (38),
-# families, neighbours and workplaces in trouble (39).
-SYNTHETIC_AUTHORS = 39
+# part (length, mix, labelling conventions), and every later one did too, each with its own
+# emphasis, listed here by author number (scripts/routing_floors.py labels its table with it).
+# An author joins by adding a line here.
+SYNTHETIC_EMPHASIS: dict[int, str] = {
+    5: "rural calls", 6: "city calls", 7: "the 12345/110 border", 8: "money",
+    9: "firms and families", 10: "messy speech", 11: "addresses",
+    12: "alarming but not police; sums", 13: "the dev tune part's own mix",
+    14: "kinds and the 137 class", 15: "police calls said every way",
+    16: "sound like police, belong elsewhere", 17: "sums among other numbers",
+    18: "police calls easy to miss, and twins", 19: "the dev tune part's own mix again",
+    20: "places cut the dev tune part's way",
+    21: "the dev tune part's own mix a third time",
+    22: "danger told without keywords, and twins", 23: "rural calls in dialect",
+    24: "hedging callers", 25: "an ordinary city day",
+    26: "the dev tune part's own mix a fourth time", 27: "a county town on market day",
+    28: "calls at night and at weekends", 29: "older callers; small businesses",
+    30: "the dev tune part's own mix a fifth time", 31: "callers ringing for someone else",
+    32: "the dev tune part's own mix a sixth time", 33: "families and women",
+    34: "the dev tune part's own mix a seventh time", 35: "addresses the tune part's ways",
+    36: "the 110 border and its twins", 37: "the dev tune part's own mix an eighth time",
+    38: "police calls easy to miss", 39: "families, neighbours, workplaces",
+}
+SYNTHETIC_AUTHORS = max(SYNTHETIC_EMPHASIS)
 
 
 def synthetic_calls(author: int) -> Path:

@@ -18,26 +18,6 @@ from hotline.settings import Settings
 from routing import service
 from routing.evaluate import evaluate, read_rows
 
-# What each author wrote about (syn1-syn4 wrote the general mix): the comment beside its row.
-EMPHASIS = {
-    5: "rural calls", 6: "city calls", 7: "the 12345/110 border", 8: "money",
-    9: "firms and families", 10: "messy speech", 11: "addresses",
-    12: "alarming but not police; sums", 13: "the dev tune part's own mix",
-    14: "kinds and the 137 class", 15: "police calls said every way",
-    16: "sound like police, belong elsewhere", 17: "sums among other numbers",
-    18: "police calls easy to miss, and twins", 19: "the dev tune part's own mix again",
-    20: "places cut the dev tune part's way",
-    21: "the dev tune part's own mix a third time",
-    22: "danger told without keywords, and twins", 23: "rural calls in dialect",
-    24: "hedging callers", 25: "an ordinary city day",
-    26: "the dev tune part's own mix a fourth time", 27: "a county town on market day",
-    28: "calls at night and at weekends", 29: "older callers; small businesses",
-    30: "the dev tune part's own mix a fifth time", 31: "callers ringing for someone else",
-    32: "the dev tune part's own mix a sixth time", 33: "families and women",
-    34: "the dev tune part's own mix a seventh time", 35: "addresses the tune part's ways",
-    36: "the 110 border and its twins", 37: "the dev tune part's own mix an eighth time",
-    38: "police calls easy to miss", 39: "families, neighbours, workplaces",
-}
 # Why a row's figure looks odd, printed under it.
 NOTES = {27: "syn27's fifth has no phone and the router finds one: phone F1 0"}
 FIGURES = ("line", "police_recall", "police_precision", "phone", "amount", "address")
@@ -67,7 +47,8 @@ def main() -> None:
         rows = read_rows(path, service.split_ids("heldout", synthetic=path))
         got = figures(evaluate(router, rows))
         prefix = service.synthetic_prefix(author)
-        label = f" ({EMPHASIS[author]})" if author in EMPHASIS else ""
+        emphasis = service.SYNTHETIC_EMPHASIS.get(author)
+        label = f" ({emphasis})" if emphasis else ""
         police = f"{got['police_recall']:.3g}/{got['police_precision']:.3g}"
         table.append(f"#  {prefix:<5} {got['line']:<6.3g}{police:<14}{got['phone']:<5.3g}"
                      f"{got['amount']:<6.3g}{got['address']:<6.3g}{label}")
